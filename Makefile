@@ -1,0 +1,34 @@
+# The two commands a new machine needs: `make demo` (whole local run) and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast compile bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: setup
+	$(PY) pipeline.py demo
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow"
+
+compile: setup
+	PYTHON=$(PY) ./compile.sh
+
+bench: setup
+	$(PY) benchmarks/convert_bench.py
+
+clean:
+	rm -rf $(VENV) demo_output local_outputs compiled

@@ -1,0 +1,105 @@
+"""COCO detection JSON, and the UnityGroceries-Real layout (a list of per-image records).
+
+COCO ``file_name`` values are relative to the images folder, which the caller resolves.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterator
+
+from components.convert.formats.common import finite_number, label_spec, require_list
+from components.convert.frames import Box, FormatError, Frame, Skip, UnsafePathError, safe_relpath
+
+
+def is_coco(doc: Any) -> bool:
+    return isinstance(doc, dict) and isinstance(doc.get("images"), list) and "annotations" in doc
+
+
+def is_unity_real(doc: Any) -> bool:
+    return isinstance(doc, list) and all(isinstance(i, dict) and "file_name" in i for i in doc[:5]) and bool(doc)
+
+
+def categories(doc: Any, source: str) -> dict[int, str]:
+    """COCO ``categories`` -> ``{id: name}``."""
+    out = {}
+    for cat in require_list(doc, "categories", source):
+        if not isinstance(cat, dict) or isinstance(cat.get("id"), bool) or not isinstance(cat.get("id"), int) \
+                or not isinstance(cat.get("name"), str):
+            raise FormatError(source, f"category {cat!r} needs an int id and a string name")
+        out[cat["id"]] = cat["name"]
+    return out
+
+
+def parse_coco(doc: Any, source: str, image_prefix: str, labels: dict[int, str]) -> Iterator[Frame | Skip]:
+    """One Frame per entry of ``images``; ``image_prefix`` is the images folder relative to the root."""
+    images = require_list(doc, "images", source)
+    by_image: dict[Any, list[dict]] = defaultdict(list)
+    for ann in doc.get("annotations") or []:
+        if isinstance(ann, dict):
+            by_image[ann.get("image_id")].append(ann)
+    for index, image in enumerate(images):
+        where = f"{source} images[{index}]"
+        if not isinstance(image, dict):
+            yield Skip(where, "bad_image_record", "image entry is not an object")
+            continue
+        try:
+            name = safe_relpath(image.get("file_name"), where)
+            path = safe_relpath(f"{image_prefix}/{name}" if image_prefix else name, where)
+        except UnsafePathError as err:
+            yield Skip(where, "unsafe_path", str(err))
+            continue
+        boxes, dropped = [], []
+        for ann in by_image.get(image.get("id"), []):
+            box = _coco_box(ann, labels)
+            (boxes if isinstance(box, Box) else dropped).append(box)
+        size = None
+        if finite_number(image.get("width")) and finite_number(image.get("height")):
+            size = (int(image["width"]), int(image["height"]))
+        yield Frame(path=path, boxes=tuple(boxes), source=source, stated_size=size, dropped=tuple(dropped))
+
+
+def _coco_box(ann: dict, labels: dict[int, str]) -> Box | str:
+    bbox = ann.get("bbox")
+    if not (isinstance(bbox, list) and len(bbox) == 4 and all(finite_number(v) for v in bbox)):
+        return "bad_box"
+    if ann.get("category_id") not in labels:
+        return "unknown_label"
+    area = ann.get("area")
+    return Box(*map(float, bbox), label_name=labels[ann["category_id"]],
+               is_crowd=1 if ann.get("iscrowd") else 0,
+               area=float(area) if finite_number(area) else None)
+
+
+def real_labels(definitions_doc: Any, source: str) -> dict[int, str]:
+    """UnityGroceries-Real: the first definition's spec is the label map."""
+    definitions = require_list(definitions_doc, "annotation_definitions", source)
+    if not definitions or not isinstance(definitions[0], dict):
+        raise FormatError(source, "annotation_definitions is empty")
+    return label_spec(definitions[0].get("spec", []), source)
+
+
+def parse_unity_real(doc: Any, source: str, image_prefix: str, labels: dict[int, str]) -> Iterator[Frame | Skip]:
+    """UnityGroceries-Real ``annotations.json``: ``[{"file_name", "annotations": [{label_id, bbox}]}]``."""
+    if not isinstance(doc, list):
+        raise FormatError(source, "expected a JSON list of {file_name, annotations} records")
+    for index, record in enumerate(doc):
+        where = f"{source} [{index}]"
+        if not isinstance(record, dict):
+            yield Skip(where, "bad_image_record", "record is not an object")
+            continue
+        try:
+            name = safe_relpath(record.get("file_name"), where)
+            path = safe_relpath(f"{image_prefix}/{name}" if image_prefix else name, where)
+        except UnsafePathError as err:
+            yield Skip(where, "unsafe_path", str(err))
+            continue
+        boxes, dropped = [], []
+        for ann in record.get("annotations") or []:
+            bbox = ann.get("bbox", ann.get("bboxs")) if isinstance(ann, dict) else None
+            if not (isinstance(bbox, list) and len(bbox) == 4 and all(finite_number(v) for v in bbox)):
+                dropped.append("bad_box")
+            elif ann.get("label_id") not in labels:
+                dropped.append("unknown_label")
+            else:
+                boxes.append(Box(*map(float, bbox), label_name=labels[ann["label_id"]]))
+        yield Frame(path=path, boxes=tuple(boxes), source=source, dropped=tuple(dropped))
