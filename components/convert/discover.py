@@ -1,0 +1,123 @@
+"""Find the datasets under a source folder by content, not by depth.
+
+A ``captures_*.json`` inside a ``Dataset*`` folder marks a legacy Perception dataset (root = that
+folder's parent); ``sequence.N/stepK.frame_data.json`` files mark a SOLO dataset (root = the
+sequence folders' parent); other JSON files are COCO or UnityGroceries-Real candidates, told apart
+by reading them. Of a Unity Simulation instance's ``attempt:<k>`` folders only the highest is used.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+FORMATS = ("auto", "perception", "solo", "coco", "unity-real")
+
+_CAPTURES = re.compile(r"^(?:(.*)/)?(Dataset[^/]*)/captures_\d+\.json$")
+_SOLO_FRAME = re.compile(r"^(?:(.*)/)?sequence\.\d+/step\d+\.frame_data\.json$")
+_ATTEMPT = re.compile(r"(^|/)attempt:(\d+)(?=/|$)")
+_UNITY_JSON = re.compile(
+    r"(^|/)(annotation_definitions|sensors|egos|metric_definitions|metadata|sensor_definitions"
+    r"|captures_\d+|metrics_\d+|step\d+\.frame_data)\.json$")
+_IMAGE_DIRS = ("images", "Images", "data", "")
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """One dataset inside the source; every path is relative to the source root (``/``-separated)."""
+
+    format: str
+    root: str
+    annotation_files: tuple[str, ...]
+    definitions: str | None
+    image_prefix: str = ""  # COCO / UnityGroceries-Real: images folder relative to ``root``
+
+
+@dataclass(frozen=True)
+class Discovery:
+    datasets: tuple[DatasetRef, ...]
+    superseded_attempts: tuple[str, ...]  # dataset roots left out because a later attempt exists
+    json_candidates: tuple[str, ...]  # COCO / UnityGroceries-Real candidates, to be read
+
+
+def discover(files: list[str], fmt: str = "auto") -> Discovery:
+    """Classify a sorted listing of source-relative file paths."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    file_set = set(files)
+    datasets: list[DatasetRef] = []
+    if fmt in ("auto", "perception"):
+        datasets += _legacy(files, file_set)
+    if fmt in ("auto", "solo"):
+        datasets += _solo(files, file_set)
+    datasets, superseded = _latest_attempts(datasets)
+    claimed = tuple(d.root + "/" if d.root else "" for d in datasets)
+    candidates: tuple[str, ...] = ()
+    if fmt in ("auto", "coco", "unity-real"):
+        candidates = tuple(
+            f for f in files
+            if f.endswith(".json") and not _UNITY_JSON.search(f)
+            and not any(f.startswith(c) for c in claimed if c) and not (claimed and "" in claimed))
+    return Discovery(tuple(datasets), tuple(superseded), candidates)
+
+
+def _legacy(files: list[str], file_set: set[str]) -> list[DatasetRef]:
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for f in files:
+        m = _CAPTURES.match(f)
+        if m:
+            groups[(m.group(1) or "", m.group(2))].append(f)
+    out = []
+    for (root, folder), captures in sorted(groups.items()):
+        definitions = posixpath.join(root, folder, "annotation_definitions.json")
+        out.append(DatasetRef("perception", root, tuple(sorted(captures, key=_natural)),
+                              definitions if definitions in file_set else None))
+    return out
+
+
+def _solo(files: list[str], file_set: set[str]) -> list[DatasetRef]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for f in files:
+        m = _SOLO_FRAME.match(f)
+        if m:
+            groups[m.group(1) or ""].append(f)
+    out = []
+    for root, frames in sorted(groups.items()):
+        definitions = posixpath.join(root, "annotation_definitions.json")
+        out.append(DatasetRef("solo", root, tuple(sorted(frames, key=_natural)),
+                              definitions if definitions in file_set else None))
+    return out
+
+
+def _latest_attempts(datasets: list[DatasetRef]) -> tuple[list[DatasetRef], list[str]]:
+    """Keep, per instance (the path before ``attempt:<k>``), only datasets of the highest attempt."""
+    best: dict[str, int] = {}
+    for d in datasets:
+        m = _ATTEMPT.search(d.root)
+        if m:
+            instance = d.root[:m.start()]
+            best[instance] = max(best.get(instance, -1), int(m.group(2)))
+    kept, superseded = [], []
+    for d in datasets:
+        m = _ATTEMPT.search(d.root)
+        if m and int(m.group(2)) < best[d.root[:m.start()]]:
+            superseded.append(d.root)
+        else:
+            kept.append(d)
+    return kept, superseded
+
+
+def image_prefix(json_path: str, names: list[str], file_set: set[str]) -> str:
+    """The folder (relative to the JSON's folder) that holds the images the JSON names."""
+    root = posixpath.dirname(json_path)
+    sample = names[:20]
+    for folder in _IMAGE_DIRS:
+        hits = sum(posixpath.join(root, folder, n) in file_set for n in sample)
+        if sample and hits * 2 >= len(sample):
+            return folder
+    return "images" if any(f.startswith(posixpath.join(root, "images") + "/") for f in file_set) else ""
+
+
+def _natural(path: str) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]

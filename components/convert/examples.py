@@ -1,0 +1,171 @@
+"""A frame plus its image bytes -> one serialized ``tf.train.Example``, framed as a TFRecord.
+
+The protobuf wire format is written directly, so this needs no TensorFlow, and the image bytes
+are never copied: a record is a list of chunks (small headers around the original bytes).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import google_crc32c
+
+from components.convert.frames import Frame
+from components.convert.images import ImageInfo, image_info
+from components.convert.split import source_id
+
+Chunk = bytes
+
+
+@dataclass(frozen=True)
+class ObjectRow:
+    """A kept box in stored-image pixels, after clipping."""
+
+    label: int
+    name: str
+    x: float
+    y: float
+    width: float
+    height: float
+    area: float
+    is_crowd: int
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A framed TFRecord (as chunks) and the facts about it that stats and COCO files need."""
+
+    chunks: tuple[Chunk, ...]
+    size: int
+    key: str
+    source_id: int
+    width: int
+    height: int
+    objects: tuple[ObjectRow, ...]
+    dropped: tuple[str, ...]
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    value &= (1 << 64) - 1
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _len_field(field_number: int, length: int) -> bytes:
+    return _varint(field_number << 3 | 2) + _varint(length)
+
+
+def _bytes_feature(values: Sequence[Chunk]) -> list[Chunk]:
+    # Feature{bytes_list: BytesList{value: [...]}}
+    inner: list[Chunk] = []
+    for v in values:
+        inner += [_len_field(1, len(v)), v]
+    inner_len = sum(len(c) for c in inner)
+    return [_len_field(1, inner_len), *inner]
+
+
+def _float_feature(values: Sequence[float]) -> list[Chunk]:
+    packed = struct.pack(f"<{len(values)}f", *values)
+    body = _len_field(1, len(packed)) + packed if values else b""
+    return [_len_field(2, len(body)) + body]
+
+
+def _int64_feature(values: Sequence[int]) -> list[Chunk]:
+    packed = b"".join(_varint(v) for v in values)
+    body = _len_field(1, len(packed)) + packed if values else b""
+    return [_len_field(3, len(body)) + body]
+
+
+def serialize_example(features: Mapping[str, list[Chunk]]) -> list[Chunk]:
+    """Example{features: Features{feature: map}} from already-encoded Feature chunks, keys sorted."""
+    entries: list[Chunk] = []
+    for key in sorted(features):
+        feature = features[key]
+        feature_len = sum(len(c) for c in feature)
+        key_bytes = key.encode("utf-8")
+        entry_body_len = len(_len_field(1, len(key_bytes))) + len(key_bytes) + len(_len_field(2, feature_len)) + feature_len
+        entries += [_len_field(1, entry_body_len), _len_field(1, len(key_bytes)), key_bytes,
+                    _len_field(2, feature_len), *feature]
+    features_len = sum(len(c) for c in entries)
+    return [_len_field(1, features_len), *entries]
+
+
+def _masked_crc(chunks: Sequence[Chunk]) -> bytes:
+    crc = 0
+    for chunk in chunks:
+        crc = google_crc32c.extend(crc, chunk)
+    masked = (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+    return struct.pack("<I", masked)
+
+
+def frame_record(payload: Sequence[Chunk]) -> tuple[list[Chunk], int]:
+    """TFRecord framing: length, masked CRC32C of the length, data, masked CRC32C of the data."""
+    length = sum(len(c) for c in payload)
+    header = struct.pack("<Q", length)
+    chunks = [header + _masked_crc([header]), *payload, _masked_crc(payload)]
+    return chunks, length + 16
+
+
+def clip_box(x: float, y: float, w: float, h: float, width: int, height: int) -> tuple[float, float, float, float] | None:
+    """Clip a pixel box to the image; None when nothing with area is left."""
+    if not all(math.isfinite(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
+        return None
+    x0, y0 = min(max(x, 0.0), width), min(max(y, 0.0), height)
+    x1, y1 = min(max(x + w, 0.0), width), min(max(y + h, 0.0), height)
+    if x1 - x0 <= 0 or y1 - y0 <= 0:
+        return None
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
+           info: ImageInfo | None = None) -> Encoded:
+    """Build the framed record for one image.
+
+    Raises:
+        ImageError: the bytes are not a complete PNG or JPEG.
+    """
+    info = info or image_info(data)
+    rows, dropped = [], list(frame.dropped)
+    for box in frame.boxes:
+        label = label_ids.get(box.label_name)
+        if label is None:
+            dropped.append("unknown_label")
+            continue
+        clipped = clip_box(box.x, box.y, box.width, box.height, info.width, info.height)
+        if clipped is None:
+            dropped.append("empty_box")
+            continue
+        x, y, w, h = clipped
+        area = box.area if box.area is not None and (w, h) == (box.width, box.height) else w * h
+        rows.append(ObjectRow(label, box.label_name, x, y, w, h, area, box.is_crowd))
+    sid = source_id(key)
+    features: dict[str, list[Chunk]] = {
+        "image/encoded": _bytes_feature([data]),
+        "image/format": _bytes_feature([info.format.encode()]),
+        "image/height": _int64_feature([info.height]),
+        "image/width": _int64_feature([info.width]),
+        "image/filename": _bytes_feature([key.encode("utf-8")]),
+        "image/source_id": _bytes_feature([str(sid).encode()]),
+        "image/key/sha256": _bytes_feature([hashlib.sha256(data).hexdigest().encode()]),
+        "image/object/bbox/xmin": _float_feature([r.x / info.width for r in rows]),
+        "image/object/bbox/xmax": _float_feature([(r.x + r.width) / info.width for r in rows]),
+        "image/object/bbox/ymin": _float_feature([r.y / info.height for r in rows]),
+        "image/object/bbox/ymax": _float_feature([(r.y + r.height) / info.height for r in rows]),
+        "image/object/class/label": _int64_feature([r.label for r in rows]),
+        "image/object/class/text": _bytes_feature([r.name.encode("utf-8") for r in rows]),
+        "image/object/area": _float_feature([r.area for r in rows]),
+        "image/object/is_crowd": _int64_feature([r.is_crowd for r in rows]),
+        "image/object/difficult": _int64_feature([0] * len(rows)),
+    }
+    chunks, size = frame_record(serialize_example(features))
+    return Encoded(tuple(chunks), size, key, sid, info.width, info.height, tuple(rows), tuple(dropped))

@@ -1,0 +1,118 @@
+"""Conversion settings, checked on construction, and their translation into Beam options."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from components.common import uris
+from components.convert.discover import FORMATS
+
+RUNNERS = ("DirectRunner", "DataflowRunner")
+_JOB_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_LABEL = re.compile(r"^[a-z][-_a-z0-9]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one conversion needs. Raises ValueError on an impossible combination."""
+
+    source: str
+    output: str | None = None  # default: SOURCE/output
+    format: str = "auto"
+    eval_pct: float = 20.0
+    max_bad_fraction: float = 0.05
+    box_definition_id: str | None = None
+    runner: str = "DirectRunner"
+    # DirectRunner: 1 worker in-process was measured fastest for this I/O-bound job on 2 cores
+    # (benchmarks/convert_bench.py); raise it on bigger machines.
+    direct_num_workers: int = 1
+    direct_running_mode: str = "in_memory"
+    # DataflowRunner
+    project: str | None = None
+    region: str | None = None
+    temp_location: str | None = None
+    staging_location: str | None = None
+    sdk_container_image: str | None = None
+    setup_file: str | None = None
+    num_workers: int | None = None
+    max_num_workers: int | None = None
+    autoscaling_algorithm: str | None = None
+    machine_type: str | None = None
+    service_account: str | None = None
+    network: str | None = None
+    subnetwork: str | None = None
+    no_use_public_ips: bool = False
+    job_name: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    extra_beam_args: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.source:
+            raise ValueError("--source is required")
+        if self.format not in FORMATS:
+            raise ValueError(f"--format {self.format!r}: expected one of {', '.join(FORMATS)}")
+        if not 0 <= self.eval_pct < 100:
+            raise ValueError(f"--eval-pct {self.eval_pct}: expected a percentage in [0, 100)")
+        if not 0 <= self.max_bad_fraction <= 1:
+            raise ValueError(f"--max-bad-fraction {self.max_bad_fraction}: expected a fraction in [0, 1]")
+        if self.runner not in RUNNERS:
+            raise ValueError(f"--runner {self.runner!r}: expected one of {', '.join(RUNNERS)}")
+        if self.direct_running_mode not in ("in_memory", "multi_threading", "multi_processing"):
+            raise ValueError(f"--direct-running-mode {self.direct_running_mode!r}: expected in_memory, "
+                             "multi_threading or multi_processing")
+        if self.direct_num_workers < 0:
+            raise ValueError("--direct-num-workers must be >= 0 (0 = all cores)")
+        for name, value in self.labels.items():
+            if not _LABEL.match(name) or len(value) > 63:
+                raise ValueError(f"label {name}={value}: keys are lower-case letters, digits, - and _, "
+                                 "values at most 63 characters")
+        if self.runner == "DataflowRunner":
+            self._check_dataflow()
+
+    def _check_dataflow(self) -> None:
+        missing = [f"--{n.replace('_', '-')}" for n in ("project", "region", "temp_location")
+                   if not getattr(self, n)]
+        if missing:
+            raise ValueError(f"DataflowRunner needs {', '.join(missing)}")
+        for name in ("source", "output", "temp_location", "staging_location"):
+            value = getattr(self, name)
+            if value and not uris.is_gcs(value):
+                raise ValueError(f"--{name.replace('_', '-')} {value!r}: Dataflow workers need a gs:// location")
+        if self.job_name and not _JOB_NAME.match(self.job_name):
+            raise ValueError(f"--job-name {self.job_name!r}: expected lower-case letters, digits and '-', "
+                             "starting with a letter")
+        if self.sdk_container_image and self.setup_file:
+            raise ValueError("give --sdk-container-image or --setup-file, not both")
+        if self.num_workers and self.max_num_workers and self.num_workers > self.max_num_workers:
+            raise ValueError(f"--num-workers {self.num_workers} exceeds --max-num-workers {self.max_num_workers}")
+
+    @property
+    def output_uri(self) -> str:
+        return self.output or uris.join(self.source, "output")
+
+
+def beam_args(settings: Settings) -> list[str]:
+    """Beam command-line options for the settings; ``extra_beam_args`` come last and win."""
+    args = [f"--runner={settings.runner}"]
+    if settings.runner == "DirectRunner":
+        args += [f"--direct_num_workers={settings.direct_num_workers}",
+                 f"--direct_running_mode={settings.direct_running_mode}"]
+    else:
+        optional = {
+            "project": settings.project, "region": settings.region,
+            "temp_location": settings.temp_location, "staging_location": settings.staging_location,
+            "sdk_container_image": settings.sdk_container_image, "setup_file": settings.setup_file,
+            "num_workers": settings.num_workers, "max_num_workers": settings.max_num_workers,
+            "autoscaling_algorithm": settings.autoscaling_algorithm,
+            "machine_type": settings.machine_type,
+            "service_account_email": settings.service_account,
+            "network": settings.network, "subnetwork": settings.subnetwork, "job_name": settings.job_name,
+        }
+        args += [f"--{k}={v}" for k, v in optional.items() if v not in (None, "")]
+        if settings.no_use_public_ips:
+            args.append("--no_use_public_ips")
+        if settings.sdk_container_image:
+            # Workers already have our package and pins baked in; do not re-stage the SDK.
+            args.append("--experiments=use_runner_v2")
+        args += [f"--labels={k}={v}" for k, v in sorted(settings.labels.items())]
+    return args + list(settings.extra_beam_args)

@@ -1,0 +1,136 @@
+"""The conversion as one Beam pipeline: ``build`` wires the transforms, ``run`` owns the Pipeline.
+
+Locally (DirectRunner)::
+
+    python -m components.convert --source ./sample --output ./sample/output
+
+On Dataflow::
+
+    python -m components.convert --source gs://B/run --runner DataflowRunner --project P \
+        --region us-central1 --temp-location gs://B/tmp --sdk-container-image IMAGE
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import signal
+import time
+import uuid
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from components.common import gcp_resources, uris
+from components.convert.options import Settings, beam_args
+from components.convert.outputs import publish
+from components.convert.plan import Plan, make_plan
+from components.convert.transforms import EncodeExamples, ReadFrames, StatsFn
+
+logger = logging.getLogger(__name__)
+
+
+class ConversionError(RuntimeError):
+    """The conversion ran but its result is unusable (see stats.json / errors.jsonl)."""
+
+
+def build(root: beam.Pipeline, plan: Plan, settings: Settings, temp_dir: str) -> None:
+    """Chain ReadFrames -> EncodeExamples -> Finalize under ``root``."""
+    frames, parse_errors = root | "ReadFrames" >> ReadFrames(plan)
+    written, shards, encode_errors = frames | "EncodeExamples" >> EncodeExamples(
+        plan.source, temp_dir, plan.labels, settings.eval_pct)
+    counts = written | "Count" >> beam.CombineGlobally(StatsFn())
+    eval_rows = written | "EvalOnly" >> beam.Filter(lambda w: w.split == "eval")
+    problems = root | "PlanProblems" >> beam.Create(
+        [{"file": s.path, "stage": "plan", "reason": s.reason, "detail": s.detail} for s in plan.problems])
+    errors = (parse_errors, encode_errors, problems) | "AllErrors" >> beam.Flatten()
+    context = {
+        "source": plan.source, "format": plan.format, "eval_pct": settings.eval_pct,
+        "labels": plan.labels, "max_bad_fraction": settings.max_bad_fraction,
+        "superseded_attempts": list(plan.superseded_attempts),
+    }
+    finalize = functools.partial(_finalize, output=settings.output_uri, temp_dir=temp_dir, context=context)
+    _ = (root
+         | "Start" >> beam.Create([None])
+         | "Finalize" >> beam.Map(finalize,
+                                  shards=beam.pvalue.AsList(shards),
+                                  counts=beam.pvalue.AsSingleton(counts),
+                                  eval_rows=beam.pvalue.AsList(eval_rows),
+                                  errors=beam.pvalue.AsList(errors)))
+
+
+def _finalize(_, shards, counts, eval_rows, errors, output, temp_dir, context):
+    errors = sorted(errors, key=lambda e: (e["reason"], e["file"]))
+    return publish(output, temp_dir, list(shards), counts, list(eval_rows), errors, context)
+
+
+def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
+    """Plan, run the Beam job to completion, and return ``stats.json``'s content.
+
+    Raises:
+        NoDatasetError: nothing convertible under the source.
+        ConversionError: no valid image, or too many rejected (nothing published).
+        RuntimeError: the Beam job failed.
+    """
+    output = settings.output_uri
+    started = time.monotonic()
+    logger.info("Converting %s -> %s (format %s, eval %.1f%%, %s)", settings.source, output,
+                settings.format, settings.eval_pct, settings.runner)
+    plan = make_plan(settings.source, output, settings.format, settings.box_definition_id)
+    logger.info("Plan: %d datasets (%s), %d annotation files, %d classes, %d superseded attempts, "
+                "%d unusable files", len(plan.datasets), plan.format, len(plan.units), len(plan.labels),
+                len(plan.superseded_attempts), len(plan.problems))
+    temp_dir = uris.join(output, f".tmp-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}")
+    options = PipelineOptions(beam_args(settings))
+    pipeline = beam.Pipeline(runner=_runner(settings), options=options)
+    build(pipeline, plan, settings, temp_dir)
+    result = pipeline.run()
+    if settings.runner == "DataflowRunner":
+        _track_dataflow(result, settings, gcp_resources_path)
+    result.wait_until_finish()
+    state = str(result.state)
+    if "DONE" not in state:
+        raise RuntimeError(f"conversion job ended in state {state} (source {settings.source})")
+    stats = json.loads(uris.read_text(uris.join(output, "stats.json")))
+    stats["seconds"] = round(time.monotonic() - started, 1)
+    if not stats["ok"]:
+        raise ConversionError(f"conversion of {settings.source} failed: {'; '.join(stats['problems'])}. "
+                              f"See {uris.join(output, 'stats.json')} and {uris.join(output, 'errors.jsonl')}")
+    return stats
+
+
+def _runner(settings: Settings):
+    """DirectRunner means Beam's FnApiRunner here: the DirectRunner's first choice, Prism,
+    downloads a binary at run time, which offline machines cannot do."""
+    if settings.runner == "DirectRunner":
+        from apache_beam.runners.portability.fn_api_runner import fn_runner
+
+        return fn_runner.FnApiRunner()
+    return None
+
+
+def _track_dataflow(result, settings: Settings, gcp_resources_path: str | None) -> None:
+    job_id = result.job_id()
+    uri = gcp_resources.dataflow_job_uri(settings.project, settings.region, job_id)
+    logger.info("Dataflow job %s started: %s", job_id,
+                gcp_resources.dataflow_console_url(settings.project, settings.region, job_id))
+    if gcp_resources_path:
+        gcp_resources.write(gcp_resources_path, "DataflowJob", uri)
+
+    def cancel(signum, _frame):
+        logger.warning("Signal %d: cancelling Dataflow job %s", signum, job_id)
+        result.cancel()
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, cancel)
+
+
+def convert(source: str, output: str | None = None, *, fmt: str = "auto", eval_pct: float = 20.0,
+            max_bad_fraction: float = 0.05, beam_args: list[str] | None = None) -> dict:
+    """Convert ``source`` to TFRecords under ``output`` (default ``SOURCE/output``) on DirectRunner.
+
+    Returns the stats dict (also written as ``stats.json``).
+    """
+    settings = Settings(source=source, output=output, format=fmt, eval_pct=eval_pct,
+                        max_bad_fraction=max_bad_fraction, extra_beam_args=tuple(beam_args or ()))
+    return run(settings)

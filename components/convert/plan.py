@@ -1,0 +1,165 @@
+"""What a conversion will read: datasets, their label specs, the JSON files to parse.
+
+Runs in the launching process before the Beam job: it lists the source once, reads the small
+definition files, and fixes one label map, so that a bad source fails before any worker starts.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from components.common import uris
+from components.convert.discover import DatasetRef, discover, image_prefix
+from components.convert.formats import coco, perception, solo
+from components.convert.frames import FormatError, Frame, Skip
+from components.convert.labels import merge_specs
+
+logger = logging.getLogger(__name__)
+
+
+class NoDatasetError(ValueError):
+    """Nothing convertible was found under the source."""
+
+
+@dataclass(frozen=True)
+class DatasetPlan:
+    ref: DatasetRef
+    definition_id: str | None  # the box definition (legacy, SOLO)
+    spec: dict[int, str]  # source label id -> name
+
+
+@dataclass(frozen=True)
+class Plan:
+    source: str
+    format: str
+    datasets: tuple[DatasetPlan, ...]
+    labels: dict[int, str]  # output id -> name
+    units: tuple[tuple[int, str], ...]  # (dataset index, annotation file relative to source)
+    problems: tuple[Skip, ...]  # whole files or datasets that cannot be used
+    superseded_attempts: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def read_json(uri: str) -> Any:
+    """Parse a JSON file; FormatError names the file and what is wrong."""
+    try:
+        data = uris.read_bytes(uri)
+    except FileNotFoundError as err:
+        raise FormatError(uri, "file not found") from err
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise FormatError(uri, f"invalid JSON ({err}); the file may be truncated") from err
+
+
+def make_plan(source: str, output: str | None = None, fmt: str = "auto",
+              box_definition_id: str | None = None) -> Plan:
+    """List ``source`` (leaving out ``output``), find datasets and build the label map."""
+    files = list(uris.iter_files(source))
+    out_rel = _relative(output, source) if output else None
+    if out_rel:
+        files = [f for f in files if not (f == out_rel or f.startswith(out_rel + "/"))]
+    found = discover(files, fmt)
+    logger.info("Listed %d files under %s: %d Perception/SOLO datasets, %d other JSON candidates",
+                len(files), source, len(found.datasets), len(found.json_candidates))
+    problems: list[Skip] = []
+    plans: list[DatasetPlan] = []
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda d: _definitions(source, d, box_definition_id), found.datasets))
+        candidates = list(pool.map(lambda p: _candidate(source, p, files, fmt), found.json_candidates))
+    for result in results + candidates:
+        if isinstance(result, Skip):
+            problems.append(result)
+        elif result is not None:
+            plans.append(result)
+    if not plans:
+        looked = {"auto": "Perception (Dataset*/captures_*.json), SOLO (sequence.*/step*.frame_data.json), "
+                          "COCO or UnityGroceries-Real JSON",
+                  "perception": "Perception datasets (Dataset*/captures_*.json)",
+                  "solo": "SOLO datasets (sequence.*/step*.frame_data.json)",
+                  "coco": "COCO JSON (images/annotations/categories)",
+                  "unity-real": "UnityGroceries-Real annotations.json"}[fmt]
+        detail = "".join(f"\n  {p.path}: {p.detail}" for p in problems[:10])
+        raise NoDatasetError(f"no usable dataset under {source}: looked for {looked} "
+                             f"in {len(files)} files{detail}")
+    labels, warnings = merge_specs((p.ref.root or ".", p.spec) for p in plans)
+    for w in warnings:
+        logger.warning("%s", w)
+    units = tuple((i, f) for i, p in enumerate(plans) for f in p.ref.annotation_files)
+    formats = sorted({p.ref.format for p in plans})
+    return Plan(source, "+".join(formats), tuple(plans), labels, units, tuple(problems),
+                found.superseded_attempts, tuple(warnings))
+
+
+def _definitions(source: str, ref: DatasetRef, box_definition_id: str | None) -> DatasetPlan | Skip:
+    where = ref.root or "."
+    if ref.definitions is None:
+        return Skip(where, "no_definitions", f"{ref.format} dataset at {where} has no annotation_definitions.json "
+                                            "(the simulation may have been killed before writing it)")
+    try:
+        doc = read_json(uris.join(source, ref.definitions))
+        reader = perception if ref.format == "perception" else solo
+        definition_id, spec = reader.box_definition(doc, ref.definitions, box_definition_id)
+    except FormatError as err:
+        return Skip(where, "bad_definitions", str(err))
+    return DatasetPlan(ref, definition_id, spec)
+
+
+def _candidate(source: str, path: str, files: list[str], fmt: str) -> DatasetPlan | Skip | None:
+    try:
+        doc = read_json(uris.join(source, path))
+    except FormatError as err:
+        return Skip(path, "bad_json", str(err)) if fmt in ("coco", "unity-real") or \
+            posixpath.basename(path) == "annotations.json" else None
+    root = posixpath.dirname(path)
+    file_set = set(files)
+    try:
+        if coco.is_coco(doc) and fmt in ("auto", "coco"):
+            names = [i.get("file_name", "") for i in doc["images"][:20] if isinstance(i, dict)]
+            ref = DatasetRef("coco", root, (path,), path, image_prefix(path, names, file_set))
+            return DatasetPlan(ref, None, coco.categories(doc, path))
+        if coco.is_unity_real(doc) and fmt in ("auto", "unity-real"):
+            definitions = posixpath.join(root, "annotation_definitions.json")
+            if definitions not in file_set:
+                return Skip(path, "no_definitions", f"{path}: UnityGroceries-Real layout needs "
+                                                    f"{definitions} for its labels")
+            spec = coco.real_labels(read_json(uris.join(source, definitions)), definitions)
+            names = [i.get("file_name", "") for i in doc[:20] if isinstance(i, dict)]
+            ref = DatasetRef("unity-real", root, (path,), definitions, image_prefix(path, names, file_set))
+            return DatasetPlan(ref, None, spec)
+    except FormatError as err:
+        return Skip(path, "bad_definitions", str(err))
+    return None
+
+
+def parse_unit(dataset: DatasetPlan, path: str, doc: Any) -> Iterator[Frame | Skip]:
+    """Frames of one annotation file, with paths relative to the dataset root."""
+    ref = dataset.ref
+    if ref.format == "perception":
+        yield from perception.parse_captures(doc, path, dataset.definition_id, dataset.spec)
+    elif ref.format == "solo":
+        rel = path[len(ref.root) + 1:] if ref.root else path
+        yield from solo.parse_frame(doc, path, posixpath.dirname(rel), dataset.definition_id, dataset.spec)
+    elif ref.format == "coco":
+        yield from coco.parse_coco(doc, path, ref.image_prefix, dataset.spec)
+    elif ref.format == "unity-real":
+        yield from coco.parse_unity_real(doc, path, ref.image_prefix, dataset.spec)
+    else:
+        raise ValueError(f"unknown dataset format {ref.format!r}")
+
+
+def _relative(path: str, root: str) -> str | None:
+    """``path`` relative to ``root`` if it lies inside it, else None."""
+    if uris.is_gcs(path) != uris.is_gcs(root):
+        return None
+    if not uris.is_gcs(path):
+        import os
+
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+        return None if rel.startswith("..") else rel.replace(os.sep, "/")
+    root_prefix = root.rstrip("/") + "/"
+    return path[len(root_prefix):].rstrip("/") if path.startswith(root_prefix) else None
