@@ -110,3 +110,21 @@ def publish(output: str, temp_dir: str, shards: list, counts: dict, eval_rows: l
                 stats["examples"]["train"], stats["examples"]["eval"],
                 stats["shards"]["train"], stats["shards"]["eval"], output)
     return stats
+
+
+def format_summary(stats: dict, output: str) -> str:
+    """A plain-text table of a conversion's result, for the terminal and component logs."""
+    rows = [("output", output), ("format", stats["format"]),
+            ("images read", stats["images_read"]),
+            ("train examples", f"{stats['examples']['train']} ({stats['objects']['train']} objects)"),
+            ("eval examples", f"{stats['examples']['eval']} ({stats['objects']['eval']} objects)"),
+            ("classes", f"{stats['num_object_classes']} (num_classes incl. background: {stats['num_classes']})")]
+    rows += [(f"  {name}", n) for name, n in stats["objects_per_class"].items()]
+    rows += [(f"skipped: {reason}", n) for reason, n in stats["skipped"].items()]
+    rows += [(f"dropped boxes: {reason}", n) for reason, n in stats["dropped_boxes"].items()]
+    if stats.get("superseded_attempts"):
+        rows.append(("superseded attempts", len(stats["superseded_attempts"])))
+    if "seconds" in stats:
+        rows.append(("seconds", stats["seconds"]))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

@@ -60,9 +60,11 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
               box_definition_id: str | None = None) -> Plan:
     """List ``source`` (leaving out ``output``), find datasets and build the label map."""
     files = list(uris.iter_files(source))
-    out_rel = _relative(output, source) if output else None
-    if out_rel:
-        files = [f for f in files if not (f == out_rel or f.startswith(out_rel + "/"))]
+    if not files and not uris.exists(source):
+        raise NoDatasetError(f"source {source} does not exist")
+    # Earlier results (the default SOURCE/output, or OUT) must never be read back as input.
+    excluded = {"output", _relative(output, source) if output else None} - {None, ""}
+    files = [f for f in files if not any(f == e or f.startswith(e + "/") for e in excluded)]
     found = discover(files, fmt)
     logger.info("Listed %d files under %s: %d Perception/SOLO datasets, %d other JSON candidates",
                 len(files), source, len(found.datasets), len(found.json_candidates))

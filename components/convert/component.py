@@ -1,0 +1,50 @@
+"""KFP component ``convert``: dataset folder -> detection TFRecords (train/, eval/), label map, stats.
+
+Runs Apache Beam on DirectRunner inside the component, or launches a Dataflow job (runner
+``DataflowRunner``), writes its handle to ``gcp_resources`` so cancelling the pipeline cancels
+the job, and waits for it. The image is the convert image (also the Dataflow worker image).
+
+Outputs:
+    examples: the whole output folder (train/, eval/, label_map.pbtxt, label_map.csv,
+        eval_coco.json, stats.json, errors.jsonl).
+    train_data, eval_data: the train/ and eval/ folders of ``examples``.
+    label_map: ``label_map.pbtxt`` inside ``examples``.
+    metrics: example, object and skip counts.
+    gcp_resources: the Dataflow job handle (empty for DirectRunner).
+    num_classes (output parameter): highest label id + 1 (Model Garden's meaning, background included).
+"""
+from typing import NamedTuple
+
+from kfp import dsl
+from kfp.dsl import Artifact, Dataset, Metrics, Output, OutputPath
+
+from components.common.images import image_for
+
+
+@dsl.component(base_image=image_for("convert"), install_kfp_package=False)
+def convert(
+    source: str,
+    examples: Output[Dataset],
+    train_data: Output[Dataset],
+    eval_data: Output[Dataset],
+    label_map: Output[Artifact],
+    metrics: Output[Metrics],
+    gcp_resources: OutputPath(str),
+    eval_pct: float = 20.0,
+    dataset_format: str = "auto",
+    max_bad_fraction: float = 0.05,
+    runner: str = "DirectRunner",
+    project: str = "",
+    region: str = "",
+    temp_location: str = "",
+    sdk_container_image: str = "",
+    num_workers: int = 0,
+    max_num_workers: int = 0,
+    machine_type: str = "",
+    service_account: str = "",
+    extra_beam_args: list = [],
+) -> NamedTuple("Outputs", [("num_classes", int)]):
+    """Convert Unity Perception / SOLO / COCO data at ``source`` (gs:// or local) to TFRecords."""
+    from components.convert.task import run_task
+
+    return run_task(**{k: v for k, v in locals().items() if k != "run_task"})

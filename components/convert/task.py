@@ -1,0 +1,66 @@
+"""What the KFP ``convert`` component does, as plain Python (the component only calls this)."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from components.common import uris
+from components.common.logs import configure
+from components.convert.options import Settings
+from components.convert.outputs import format_summary
+from components.convert.pipeline import run
+
+logger = logging.getLogger(__name__)
+
+
+def settings_for_task(source: str, output: str, eval_pct: float, dataset_format: str,
+                      max_bad_fraction: float, runner: str, project: str, region: str,
+                      temp_location: str, sdk_container_image: str, num_workers: int,
+                      max_num_workers: int, machine_type: str, service_account: str,
+                      extra_beam_args: list[str]) -> Settings:
+    """Component parameters (empty string / 0 = unset) -> Settings."""
+    job_name = f"synthdet-convert-{time.strftime('%Y%m%d-%H%M%S')}" if runner == "DataflowRunner" else None
+    return Settings(
+        source=source, output=output, format=dataset_format, eval_pct=eval_pct,
+        max_bad_fraction=max_bad_fraction, runner=runner, project=project or None,
+        region=region or None, temp_location=temp_location or None,
+        sdk_container_image=sdk_container_image or None, num_workers=num_workers or None,
+        max_num_workers=max_num_workers or None, machine_type=machine_type or None,
+        service_account=service_account or None, job_name=job_name,
+        labels={"app": "synthdet"} if runner == "DataflowRunner" else {},
+        extra_beam_args=tuple(extra_beam_args or ()))
+
+
+def run_task(source: str, eval_pct: float, dataset_format: str, max_bad_fraction: float, runner: str,
+             project: str, region: str, temp_location: str, sdk_container_image: str, num_workers: int,
+             max_num_workers: int, machine_type: str, service_account: str, extra_beam_args: list,
+             examples: Any, train_data: Any, eval_data: Any, label_map: Any, metrics: Any,
+             gcp_resources: str) -> tuple[int]:
+    """Run the conversion into ``examples.uri`` and fill in the other output artifacts.
+
+    Returns a 1-tuple: Model Garden's ``num_classes`` (highest label id + 1).
+    """
+    configure()
+    output = examples.uri
+    settings = settings_for_task(source, output, eval_pct, dataset_format, max_bad_fraction, runner,
+                                 project, region, temp_location, sdk_container_image, num_workers,
+                                 max_num_workers, machine_type, service_account, extra_beam_args)
+    stats = run(settings, gcp_resources_path=gcp_resources)
+    logger.info("Conversion summary:\n%s", format_summary(stats, output))
+    examples.metadata.update({"format": stats["format"], "num_classes": stats["num_classes"],
+                              "labels": stats["labels"]})
+    for artifact, split in ((train_data, "train"), (eval_data, "eval")):
+        artifact.uri = uris.join(output, split)
+        artifact.metadata.update({"examples": stats["examples"][split], "objects": stats["objects"][split],
+                                  "file_pattern": uris.join(output, split, f"{split}-*.tfrecord")})
+    label_map.uri = uris.join(output, "label_map.pbtxt")
+    label_map.metadata["num_classes"] = stats["num_classes"]
+    for split in ("train", "eval"):
+        metrics.log_metric(f"{split}_examples", stats["examples"][split])
+        metrics.log_metric(f"{split}_objects", stats["objects"][split])
+    metrics.log_metric("images_read", stats["images_read"])
+    metrics.log_metric("images_skipped", sum(stats["skipped"].values()))
+    metrics.log_metric("bad_fraction", stats["bad_fraction"])
+    metrics.log_metric("num_classes", stats["num_classes"])
+    return (int(stats["num_classes"]),)

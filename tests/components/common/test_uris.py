@@ -1,0 +1,37 @@
+import os
+
+import pytest
+
+from components.common import uris
+from tests.conftest import EMULATOR_BUCKET
+
+
+def test_join_and_split():
+    assert uris.join("gs://b/a/", "c", "d.txt") == "gs://b/a/c/d.txt"
+    assert uris.split_gcs("gs://b/a/c") == ("b", "a/c")
+    assert uris.join("/x", "y") == os.path.join("/x", "y")
+    with pytest.raises(ValueError, match="no bucket"):
+        uris.split_gcs("gs:///a")
+
+
+@pytest.mark.parametrize("kind", ["local", "gcs"])
+def test_round_trip_list_rename_delete(kind, tmp_path, request):
+    if kind == "gcs":
+        request.getfixturevalue("gcs_emulator")
+        root = f"gs://{EMULATOR_BUCKET}/uris-test"
+    else:
+        root = str(tmp_path / "root")
+    uris.write_text(uris.join(root, "a/b.txt"), "hello")
+    uris.write_bytes(uris.join(root, "c d/é.bin"), b"\x00\x01")
+    with uris.open_write(uris.join(root, "stream.bin")) as f:
+        f.writelines([b"ab", b"cd"])
+    assert list(uris.iter_files(root)) == ["a/b.txt", "c d/é.bin", "stream.bin"]
+    assert uris.read_text(uris.join(root, "a/b.txt")) == "hello"
+    assert uris.read_bytes(uris.join(root, "stream.bin")) == b"abcd"
+    uris.rename(uris.join(root, "a/b.txt"), uris.join(root, "moved/b.txt"))
+    assert uris.exists(uris.join(root, "moved/b.txt"))
+    assert not uris.exists(uris.join(root, "a/b.txt"))
+    with pytest.raises(FileNotFoundError):
+        uris.read_bytes(uris.join(root, "a/b.txt"))
+    assert uris.delete_tree(root) == 3
+    assert list(uris.iter_files(root)) == []

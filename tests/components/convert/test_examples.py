@@ -1,0 +1,76 @@
+import math
+
+import pytest
+import tensorflow as tf
+
+from components.convert.examples import clip_box, encode
+from components.convert.frames import Box, Frame
+from components.convert.images import ImageError
+from components.convert.split import source_id
+from tests.components.convert.helpers import jpeg_bytes, png_bytes
+
+
+def parse(encoded, tmp_path):
+    path = tmp_path / "one.tfrecord"
+    path.write_bytes(b"".join(encoded.chunks))
+    # TFRecordDataset checks both CRCs of every record.
+    records = list(tf.data.TFRecordDataset(str(path)))
+    assert len(records) == 1
+    return tf.train.Example.FromString(records[0].numpy()).features.feature
+
+
+def test_record_has_the_contract_keys_and_values(tmp_path):
+    data = png_bytes(100, 50)
+    frame = Frame("RGB1/rgb_7.png", (Box(10, 5, 20, 10, "cube"), Box(90, 40, 30, 30, "ball")), "c.json")
+    encoded = encode("inst:0/RGB1/rgb_7.png", frame, data, {"cube": 1, "ball": 3})
+    f = parse(encoded, tmp_path)
+    assert f["image/encoded"].bytes_list.value[0] == data
+    assert f["image/format"].bytes_list.value == [b"png"]
+    assert (f["image/width"].int64_list.value, f["image/height"].int64_list.value) == ([100], [50])
+    assert f["image/filename"].bytes_list.value == [b"inst:0/RGB1/rgb_7.png"]
+    assert f["image/source_id"].bytes_list.value == [str(source_id("inst:0/RGB1/rgb_7.png")).encode()]
+    assert f["image/object/class/label"].int64_list.value == [1, 3]
+    assert f["image/object/class/text"].bytes_list.value == [b"cube", b"ball"]
+    # The second box is clipped to the image: x 90..100, y 40..50.
+    assert f["image/object/bbox/xmin"].float_list.value == pytest.approx([0.1, 0.9])
+    assert f["image/object/bbox/xmax"].float_list.value == pytest.approx([0.3, 1.0])
+    assert f["image/object/bbox/ymin"].float_list.value == pytest.approx([0.1, 0.8])
+    assert f["image/object/bbox/ymax"].float_list.value == pytest.approx([0.3, 1.0])
+    assert f["image/object/area"].float_list.value == pytest.approx([200, 100])
+    assert f["image/object/is_crowd"].int64_list.value == [0, 0]
+    assert len(f["image/key/sha256"].bytes_list.value[0]) == 64
+    assert encoded.size == sum(len(c) for c in encoded.chunks)
+
+
+def test_negative_example_has_empty_lists(tmp_path):
+    f = parse(encode("a.jpg", Frame("a.jpg", (), "c.json"), jpeg_bytes(), {}), tmp_path)
+    assert f["image/format"].bytes_list.value == [b"jpeg"]
+    assert list(f["image/object/bbox/xmin"].float_list.value) == []
+    assert list(f["image/object/class/label"].int64_list.value) == []
+
+
+def test_unusable_boxes_are_dropped_with_reasons():
+    boxes = (Box(-50, -50, 10, 10, "a"), Box(1, 1, 0, 5, "a"), Box(math.nan, 1, 5, 5, "a"),
+             Box(1, 1, 5, 5, "unknown"), Box(1, 1, 5, 5, "a"))
+    encoded = encode("k", Frame("k", boxes, "c.json", dropped=("bad_box",)), png_bytes(), {"a": 1})
+    assert [o.label for o in encoded.objects] == [1]
+    assert sorted(encoded.dropped) == ["bad_box", "empty_box", "empty_box", "empty_box", "unknown_label"]
+
+
+def test_records_are_byte_identical_across_calls():
+    frame = Frame("k", (Box(1, 2, 3, 4, "a"),), "c.json")
+    data = png_bytes()
+    assert b"".join(encode("k", frame, data, {"a": 1}).chunks) == b"".join(encode("k", frame, data, {"a": 1}).chunks)
+
+
+def test_corrupt_image_raises():
+    with pytest.raises(ImageError):
+        encode("k", Frame("k", (), "c.json"), b"not an image", {})
+
+
+def test_clip_box():
+    assert clip_box(-5, -5, 10, 10, 100, 100) == (0, 0, 5, 5)
+    assert clip_box(95, 95, 10, 10, 100, 100) == (95, 95, 5, 5)
+    assert clip_box(100, 0, 10, 10, 100, 100) is None
+    assert clip_box(0, 0, -1, 10, 100, 100) is None
+    assert clip_box(0, 0, math.inf, 10, 100, 100) is None

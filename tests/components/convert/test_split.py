@@ -1,0 +1,24 @@
+from components.convert.split import source_id, split_of
+
+
+def test_split_is_deterministic_and_close_to_the_percentage():
+    keys = [f"urn:app_params:a/instance:{i % 7}/attempt:0/RGB/rgb_{i}.png" for i in range(20000)]
+    first = [split_of(k, 20) for k in keys]
+    assert first == [split_of(k, 20) for k in keys]
+    share = first.count("eval") / len(keys)
+    assert 0.19 < share < 0.21
+    assert all(split_of(k, 0) == "train" for k in keys[:500])
+
+
+def test_split_grows_monotonically_with_the_percentage():
+    keys = [f"k{i}" for i in range(2000)]
+    at10 = {k for k in keys if split_of(k, 10) == "eval"}
+    at30 = {k for k in keys if split_of(k, 30) == "eval"}
+    assert at10 < at30
+
+
+def test_source_ids_are_positive_unique_and_json_safe():
+    ids = [source_id(f"a/b/rgb_{i}.png") for i in range(50000)]
+    assert len(set(ids)) == len(ids)
+    assert all(0 < i < 2**52 for i in ids)
+    assert source_id("x/y.png") == source_id("x/y.png") != source_id("x/y2.png")
