@@ -21,11 +21,12 @@ import uuid
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from components.common import gcp_resources, uris
+from components.common import uris
+from components.convert.dataflow import job_state_fetcher, launched_job, record_job, wait_for_job
 from components.convert.options import Settings, beam_args
 from components.convert.outputs import publish
 from components.convert.plan import Plan, make_plan
-from components.convert.transforms import EncodeExamples, ReadFrames, StatsFn
+from components.convert.transforms import EncodeExamples, ReadFrames, StatsFn, stage_units
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class ConversionError(RuntimeError):
 
 def build(root: beam.Pipeline, plan: Plan, settings: Settings, temp_dir: str) -> None:
     """Chain ReadFrames -> EncodeExamples -> Finalize under ``root``."""
-    frames, parse_errors = root | "ReadFrames" >> ReadFrames(plan)
+    frames, parse_errors = root | "ReadFrames" >> ReadFrames(plan, stage_units(plan.units, temp_dir))
     written, shards, encode_errors = frames | "EncodeExamples" >> EncodeExamples(
         plan.source, temp_dir, plan.labels, settings.eval_pct)
     counts = written | "Count" >> beam.CombineGlobally(StatsFn())
@@ -76,6 +77,13 @@ def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
     started = time.monotonic()
     logger.info("Converting %s -> %s (format %s, eval %.1f%%, %s)", settings.source, output,
                 settings.format, settings.eval_pct, settings.runner)
+    resumed = launched_job(gcp_resources_path) if settings.runner == "DataflowRunner" else None
+    if resumed:
+        project, region, job_id = resumed
+        logger.info("An earlier attempt launched Dataflow job %s; waiting on it instead of starting another",
+                    job_id)
+        wait_for_job(job_id, job_state_fetcher(project, region, job_id))
+        return _read_stats(output, settings.source, started)
     plan = make_plan(settings.source, output, settings.format, settings.box_definition_id)
     logger.info("Plan: %d datasets (%s), %d annotation files, %d classes, %d superseded attempts, "
                 "%d unusable files", len(plan.datasets), plan.format, len(plan.units), len(plan.labels),
@@ -91,10 +99,14 @@ def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
     state = str(result.state)
     if "DONE" not in state:
         raise RuntimeError(f"conversion job ended in state {state} (source {settings.source})")
+    return _read_stats(output, settings.source, started)
+
+
+def _read_stats(output: str, source: str, started: float) -> dict:
     stats = json.loads(uris.read_text(uris.join(output, "stats.json")))
     stats["seconds"] = round(time.monotonic() - started, 1)
     if not stats["ok"]:
-        raise ConversionError(f"conversion of {settings.source} failed: {'; '.join(stats['problems'])}. "
+        raise ConversionError(f"conversion of {source} failed: {'; '.join(stats['problems'])}. "
                               f"See {uris.join(output, 'stats.json')} and {uris.join(output, 'errors.jsonl')}")
     return stats
 
@@ -111,11 +123,7 @@ def _runner(settings: Settings):
 
 def _track_dataflow(result, settings: Settings, gcp_resources_path: str | None) -> None:
     job_id = result.job_id()
-    uri = gcp_resources.dataflow_job_uri(settings.project, settings.region, job_id)
-    logger.info("Dataflow job %s started: %s", job_id,
-                gcp_resources.dataflow_console_url(settings.project, settings.region, job_id))
-    if gcp_resources_path:
-        gcp_resources.write(gcp_resources_path, "DataflowJob", uri)
+    record_job(gcp_resources_path, settings.project, settings.region, job_id)
 
     def cancel(signum, _frame):
         logger.warning("Signal %d: cancelling Dataflow job %s", signum, job_id)

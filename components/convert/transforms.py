@@ -7,6 +7,8 @@ names travel on to the finalize step.
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import posixpath
 import uuid
@@ -56,11 +58,36 @@ class Shard:
     records: int
 
 
+UNITS_PER_CHUNK = 500
+
+
+def stage_units(units: tuple[tuple[int, str], ...], temp_dir: str) -> list[str]:
+    """Write the (dataset, annotation file) list as small JSON chunks; returns their URIs.
+
+    A run execution can hold hundreds of thousands of SOLO frame files: listing them in the
+    job graph would overflow Dataflow's request size, so the graph carries only chunk names.
+    """
+    chunks = []
+    for start in range(0, len(units), UNITS_PER_CHUNK):
+        uri = uris.join(temp_dir, "units", f"{start // UNITS_PER_CHUNK:06d}.json")
+        uris.write_text(uri, json.dumps(units[start:start + UNITS_PER_CHUNK]))
+        chunks.append(uri)
+    return chunks
+
+
+def read_units(chunk_uri: str):
+    for index, path in json.loads(uris.read_text(chunk_uri)):
+        yield index, path
+
+
 class ParseFn(beam.DoFn):
     """(dataset index, annotation file) -> (image key, Frame); problems go to the errors output."""
 
     def __init__(self, plan: Plan) -> None:
-        self.source, self.datasets = plan.source, plan.datasets
+        self.source = plan.source
+        # The file lists already travel as unit chunks; keep the pickled DoFn small.
+        self.datasets = tuple(dataclasses.replace(d, ref=dataclasses.replace(d.ref, annotation_files=()))
+                              for d in plan.datasets)
 
     def process(self, unit):
         index, path = unit
@@ -181,13 +208,14 @@ class StatsFn(beam.CombineFn):
 class ReadFrames(beam.PTransform):
     """Annotation files -> (image key, Frame), spread evenly over workers; errors tagged."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, unit_chunks: list[str]) -> None:
         super().__init__()
-        self.plan = plan
+        self.plan, self.unit_chunks = plan, unit_chunks
 
     def expand(self, pbegin):
         parsed = (pbegin
-                  | "AnnotationFiles" >> beam.Create(list(self.plan.units))
+                  | "UnitChunks" >> beam.Create(self.unit_chunks)
+                  | "AnnotationFiles" >> beam.FlatMap(read_units)
                   | "SpreadFiles" >> beam.Reshuffle()
                   | "Parse" >> beam.ParDo(ParseFn(self.plan)).with_outputs(ERRORS, main="frames"))
         return parsed.frames, parsed[ERRORS]
