@@ -1,0 +1,102 @@
+import glob
+import json
+import os
+
+import pytest
+import tensorflow as tf
+
+from components.common import uris
+from components.convert.pipeline import ConversionError, convert
+from components.convert.plan import NoDatasetError
+from tests.components.convert.builders import legacy_dataset
+from tests.conftest import EMULATOR_BUCKET, upload_tree
+
+
+def read_records(pattern: str) -> dict[bytes, tf.train.Example]:
+    files = sorted(glob.glob(pattern)) if not pattern.startswith("gs://") else None
+    out = {}
+    for raw in tf.data.TFRecordDataset(files):
+        ex = tf.train.Example.FromString(raw.numpy())
+        out[ex.features.feature["image/filename"].bytes_list.value[0]] = ex
+    return out
+
+
+def test_bad_inputs_are_skipped_counted_and_reported(tmp_path):
+    src = str(tmp_path / "ds")
+    good = legacy_dataset(src, 40, corrupt=(1,), missing=(2,), unsafe=(3,), no_box=(4,), bad_json=True)
+    stats = convert(src, eval_pct=25, max_bad_fraction=0.2)
+    assert stats["ok"]
+    assert stats["skipped"] == {"bad_image": 1, "bad_json": 1, "missing_image": 1, "no_box_annotation": 1,
+                                "unsafe_path": 1}
+    assert stats["skipped_examples"]["bad_image"] == ["RGB0/rgb_4.png"]
+    assert stats["examples"]["train"] + stats["examples"]["eval"] == len(good) == 36
+    assert 3 <= stats["examples"]["eval"] <= 16
+    assert stats["labels"] == {"1": "cube", "2": "ball"} and stats["num_classes"] == 3
+    out = os.path.join(src, "output")
+    records = read_records(os.path.join(out, "*", "*.tfrecord"))
+    assert sorted(k.decode() for k in records) == sorted(good)
+    errors = [json.loads(line) for line in open(os.path.join(out, "errors.jsonl"))]
+    bad_json = [e for e in errors if e["reason"] == "bad_json"][0]
+    assert bad_json["file"] == "Dataset0/captures_002.json" and "truncated" in bad_json["detail"]
+    coco = json.load(open(os.path.join(out, "eval_coco.json")))
+    assert len(coco["images"]) == stats["examples"]["eval"]
+    assert {c["id"] for c in coco["categories"]} == {1, 2}
+    assert open(os.path.join(out, "label_map.pbtxt")).read().startswith("item {\n  id: 1\n  name: 'cube'\n}")
+
+
+def test_reruns_give_identical_records_and_replace_old_shards(tmp_path):
+    src = str(tmp_path / "ds")
+    legacy_dataset(src, 20)
+    out = str(tmp_path / "out")
+    convert(src, out, eval_pct=20)
+    first = {k: v.SerializeToString() for k, v in read_records(os.path.join(out, "*", "*.tfrecord")).items()}
+    stale = os.path.join(out, "train", "train-00007-of-00009.tfrecord")
+    open(stale, "wb").write(b"old")
+    convert(src, out, eval_pct=20)
+    assert not os.path.exists(stale)
+    second = {k: v.SerializeToString() for k, v in read_records(os.path.join(out, "*", "*.tfrecord")).items()}
+    assert first == second
+    assert not glob.glob(os.path.join(out, ".tmp-*"))
+
+
+def test_too_many_bad_images_publishes_nothing(tmp_path):
+    src = str(tmp_path / "ds")
+    legacy_dataset(src, 10, corrupt=(0, 1, 2))
+    out = str(tmp_path / "out")
+    convert(src, out, max_bad_fraction=0.5)
+    assert glob.glob(os.path.join(out, "train", "*.tfrecord"))
+    with pytest.raises(ConversionError, match=r"30\.0% of images were rejected"):
+        convert(src, out, max_bad_fraction=0.05)
+    # The previous output is gone, nothing partial replaced it, and the stats say why.
+    assert not glob.glob(os.path.join(out, "*", "*.tfrecord"))
+    stats = json.load(open(os.path.join(out, "stats.json")))
+    assert stats["ok"] is False and stats["skipped"] == {"bad_image": 3}
+
+
+def test_nothing_convertible_says_what_was_looked_for(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(NoDatasetError, match="looked for Perception"):
+        convert(str(tmp_path))
+    with pytest.raises(NoDatasetError, match="does not exist"):
+        convert(str(tmp_path / "nope"))
+
+
+def test_gcs_source_and_output_on_the_emulator(tmp_path, gcs_emulator):
+    local = str(tmp_path / "ds")
+    good = legacy_dataset(local, 15, corrupt=(5,))
+    src = f"gs://{EMULATOR_BUCKET}/pipeline-test/run"
+    upload_tree(local, src)
+    stats = convert(src, max_bad_fraction=0.1)
+    assert stats["examples"]["train"] + stats["examples"]["eval"] == len(good)
+    out = uris.join(src, "output")
+    names = list(uris.iter_files(out))
+    assert "stats.json" in names and "label_map.pbtxt" in names and "eval_coco.json" in names
+    shards = [n for n in names if n.endswith(".tfrecord")]
+    assert shards and all(n.startswith(("train/train-", "eval/eval-")) for n in shards)
+    assert not any(n.startswith(".tmp-") for n in names)
+    local_copy = tmp_path / "copy"
+    for n in shards:
+        (local_copy / n).parent.mkdir(parents=True, exist_ok=True)
+        (local_copy / n).write_bytes(uris.read_bytes(uris.join(out, n)))
+    records = read_records(str(local_copy / "*" / "*.tfrecord"))
+    assert sorted(k.decode() for k in records) == sorted(good)
