@@ -33,8 +33,8 @@ def parser() -> argparse.ArgumentParser:
                                                "when a dataset has several")
     p.add_argument("--runner", default="DirectRunner", choices=RUNNERS)
     local = p.add_argument_group("DirectRunner")
-    local.add_argument("--direct-num-workers", type=int, default=1, help="worker count, 0 = all cores (default 1)")
-    local.add_argument("--direct-running-mode", default="in_memory",
+    local.add_argument("--direct-num-workers", type=int, default=0, help="worker count, 0 = all cores (default)")
+    local.add_argument("--direct-running-mode", default="multi_processing",
                        choices=("in_memory", "multi_threading", "multi_processing"))
     cloud = p.add_argument_group("DataflowRunner")
     for flag, text in [("project", "Google Cloud project"), ("region", "Dataflow region, e.g. us-central1"),

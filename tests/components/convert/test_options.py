@@ -10,9 +10,9 @@ def dataflow(**kw):
     return Settings(**base)
 
 
-def test_direct_runner_args_default_to_one_in_process_worker():
-    assert beam_args(Settings(source="/data")) == ["--runner=DirectRunner", "--direct_num_workers=1",
-                                                   "--direct_running_mode=in_memory"]
+def test_direct_runner_args_default_to_a_process_per_core():
+    assert beam_args(Settings(source="/data")) == ["--runner=DirectRunner", "--direct_num_workers=0",
+                                                   "--direct_running_mode=multi_processing"]
     assert Settings(source="/data").output_uri.endswith("/data/output")
 
 
