@@ -106,7 +106,8 @@ class UnitySimulationEmulator:
         return f"http://{host}:{port}"
 
     def start(self) -> "UnitySimulationEmulator":
-        thread = threading.Thread(target=self._server.serve_forever, name="usim-emulator", daemon=True)
+        thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="usim-emulator",
+                                  daemon=True)
         thread.start()
         self._threads.append(thread)
         logger.info("Unity Simulation emulator on %s (store %s)", self.url, self.store)
