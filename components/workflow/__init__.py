@@ -1,0 +1,1 @@
+"""Whole-pipeline tooling: submit to Vertex AI, run the local demo."""

@@ -1,0 +1,49 @@
+"""The whole conversion over the generated sample set, in every layout, against its ground truth."""
+import glob
+import json
+import os
+
+import pytest
+import tensorflow as tf
+
+from components.convert.pipeline import convert
+from components.samples import generate
+
+
+def records(out: str) -> dict[str, tf.train.Example]:
+    files = sorted(glob.glob(os.path.join(out, "*", "*.tfrecord")))
+    return {ex.features.feature["image/filename"].bytes_list.value[0].decode(): ex
+            for ex in (tf.train.Example.FromString(r.numpy()) for r in tf.data.TFRecordDataset(files))}
+
+
+@pytest.mark.parametrize("layout", ["unity-simulation", "perception", "solo", "coco", "unity-real"])
+def test_every_layout_converts_to_its_ground_truth(layout, tmp_path):
+    sample = generate(str(tmp_path / "sample"), layout, num_images=24, width=160, height=120, seed=3)
+    stats = convert(sample.root, eval_pct=25)
+    truth = sample.boxes_by_path()
+    got = records(os.path.join(sample.root, "output"))
+    # Every image of the sample, none of the superseded attempt, each exactly once.
+    assert sorted(got) == sorted(truth)
+    assert stats["examples"]["train"] + stats["examples"]["eval"] == len(truth)
+    assert stats["skipped"] == {} and stats["dropped_boxes"] == {}
+    assert stats["labels"] == {str(i): n for i, n in sample.labels.items()}
+    for path, boxes in truth.items():
+        f = got[path].features.feature
+        w, h = f["image/width"].int64_list.value[0], f["image/height"].int64_list.value[0]
+        assert (w, h) == (160, 120)
+        got_boxes = sorted(zip(f["image/object/class/label"].int64_list.value,
+                               (round(v * w, 2) for v in f["image/object/bbox/xmin"].float_list.value),
+                               (round(v * h, 2) for v in f["image/object/bbox/ymin"].float_list.value),
+                               (round(v * w, 2) for v in f["image/object/bbox/xmax"].float_list.value),
+                               (round(v * h, 2) for v in f["image/object/bbox/ymax"].float_list.value)))
+        want = sorted((b.label_id, b.x, b.y, b.x + b.width, b.y + b.height) for b in boxes)
+        assert got_boxes == want, path
+    coco = json.load(open(os.path.join(sample.root, "output", "eval_coco.json")))
+    assert len(coco["images"]) == stats["examples"]["eval"]
+    assert len(coco["annotations"]) == stats["objects"]["eval"]
+
+
+def test_superseded_attempt_is_reported(tmp_path):
+    sample = generate(str(tmp_path / "sample"), "unity-simulation", num_images=12, width=96, height=64)
+    stats = convert(sample.root)
+    assert stats["superseded_attempts"] == list(sample.superseded)
