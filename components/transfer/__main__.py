@@ -45,6 +45,8 @@ def transfer_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-if-present", action="store_true",
                    help="do nothing if an earlier transfer of this run execution to this bucket succeeded")
     p.add_argument("--id-field", default="id", help="field of the start answer holding the transfer id")
+    p.add_argument("--max-retries", type=int, default=8,
+                   help="retries per request on connection errors, 429 and 5xx (default 8)")
     return p
 
 
@@ -83,7 +85,7 @@ def run_transfer_cli(argv: list[str]) -> int:
             run_execution_id=args.run_execution_id, bucket=args.bucket, api_url=args.api_url,
             buckets_root=args.buckets_root, timeout=args.timeout, poll_interval=args.poll_interval,
             max_poll_interval=args.max_poll_interval, skip_if_present=args.skip_if_present,
-            id_field=args.id_field)
+            id_field=args.id_field, max_retries=args.max_retries)
         token = load_token(args.token_secret or None)
     except ValueError as err:
         logger.error("%s", err)

@@ -44,6 +44,7 @@ def transfer(
     max_poll_interval: float = 300.0,
     skip_if_present: bool = False,
     id_field: str = "id",
+    max_retries: int = 8,
 ) -> NamedTuple("Outputs", [("dataset_uri", str), ("transfer_id", str)]):
     """Transfer one Unity Simulation run execution into ``bucket`` and output it as a Dataset."""
     from components.transfer.task import run_task

@@ -13,7 +13,8 @@ logger = logging.getLogger(__name__)
 
 def run_task(project_id: str, run_definition_id: str, run_execution_id: str, bucket: str, dataset: Any,
              token_secret: str, api_url: str, buckets_root: str, timeout: float, poll_interval: float,
-             max_poll_interval: float, skip_if_present: bool, id_field: str) -> tuple[str, str]:
+             max_poll_interval: float, skip_if_present: bool, id_field: str,
+             max_retries: int) -> tuple[str, str]:
     """Transfer, then point ``dataset`` at the run-execution folder.
 
     The token comes from ``token_secret`` (Secret Manager) or the task's environment, never from a
@@ -24,7 +25,7 @@ def run_task(project_id: str, run_definition_id: str, run_execution_id: str, buc
                         run_execution_id=run_execution_id, bucket=bucket, api_url=api_url,
                         buckets_root=buckets_root, timeout=timeout, poll_interval=poll_interval,
                         max_poll_interval=max_poll_interval, skip_if_present=skip_if_present,
-                        id_field=id_field)
+                        id_field=id_field, max_retries=max_retries)
     token = load_token(token_secret or None)
     remove_redaction = install_log_redaction(token)
     try:

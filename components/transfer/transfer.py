@@ -56,6 +56,7 @@ class Settings:
     max_poll_interval: float = 300.0
     skip_if_present: bool = False
     id_field: str = "id"
+    max_retries: int = 8
 
     def __post_init__(self) -> None:
         fix = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
@@ -73,6 +74,8 @@ class Settings:
         if not 0 < self.poll_interval <= self.max_poll_interval:
             raise ValueError(f"--poll-interval {self.poll_interval} / --max-poll-interval "
                              f"{self.max_poll_interval}: expected 0 < poll interval <= max poll interval")
+        if not 0 <= self.max_retries <= 100:
+            raise ValueError(f"--max-retries: {self.max_retries}; expected 0 to 100 retries per request")
         if not self.id_field.strip():
             raise ValueError("--id-field: empty; expected the name of the transfer id in the start answer")
 
@@ -109,7 +112,7 @@ class TransferResult:
 
 
 def run_transfer(settings: Settings, token: Token, *, client: UnitySimulationClient | None = None,
-                 retry: RetrySettings = RetrySettings(),
+                 retry: RetrySettings | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> TransferResult:
     """Start (or resume) the transfer, wait for it, check the files arrived.
@@ -135,6 +138,7 @@ def run_transfer(settings: Settings, token: Token, *, client: UnitySimulationCli
         if present:
             logger.warning("Found %d files at %s but no record of a finished transfer; transferring again",
                            present, s.dataset_uri)
+    retry = retry or RetrySettings(attempts=s.max_retries)
     client = client or UnitySimulationClient(s.resolved_api_url(), token, retry=retry, id_field=s.id_field)
     state = _resume(client, s, record) or client.start_transfer(
         s.project_id, s.run_definition_id, s.run_execution_id, s.bucket)
