@@ -2,10 +2,30 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+_WORKER_MESSAGE = re.compile(r'message: "(.*?)"(?: instruction_id| transform_id| log_location)')
+
+
+class _BeamWorkerFilter(logging.Filter):
+    """Beam's local multi-process workers log through one relay logger, in protobuf text.
+
+    Keep only what our own code logged there, shown as a plain message; drop the harness chatter.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "/components/" not in text:
+            return record.levelno >= logging.ERROR
+        match = _WORKER_MESSAGE.search(text)
+        if match:
+            record.msg, record.args = "[worker] %s", (match.group(1),)
+        return True
 
 
 def configure(level: int = logging.INFO) -> None:
@@ -16,6 +36,11 @@ def configure(level: int = logging.INFO) -> None:
         handler.setFormatter(logging.Formatter(FORMAT, datefmt="%H:%M:%S"))
         root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    relay = logging.getLogger("apache_beam.runners.portability.local_job_service")
+    relay.setLevel(logging.INFO)
+    if not any(isinstance(f, _BeamWorkerFilter) for f in relay.filters):
+        relay.addFilter(_BeamWorkerFilter())
 
 
 class Progress:

@@ -11,7 +11,7 @@ import sys
 
 from components.common.logs import configure
 from components.convert.discover import FORMATS
-from components.convert.options import RUNNERS, Settings
+from components.convert.options import DIRECT_MODES, RUNNERS, Settings
 
 logger = logging.getLogger("components.convert")
 
@@ -34,8 +34,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--runner", default="DirectRunner", choices=RUNNERS)
     local = p.add_argument_group("DirectRunner")
     local.add_argument("--direct-num-workers", type=int, default=0, help="worker count, 0 = all cores (default)")
-    local.add_argument("--direct-running-mode", default="multi_processing",
-                       choices=("in_memory", "multi_threading", "multi_processing"))
+    local.add_argument("--direct-running-mode", default="auto", choices=DIRECT_MODES,
+                       help="auto (default): in-process below 1,000 images, a process per core above")
     cloud = p.add_argument_group("DataflowRunner")
     for flag, text in [("project", "Google Cloud project"), ("region", "Dataflow region, e.g. us-central1"),
                        ("temp-location", "gs:// folder for temporary files"),

@@ -89,7 +89,7 @@ def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
                 "%d unusable files", len(plan.datasets), plan.format, len(plan.units), len(plan.labels),
                 len(plan.superseded_attempts), len(plan.problems))
     temp_dir = uris.join(output, f".tmp-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}")
-    options = PipelineOptions(beam_args(settings))
+    options = PipelineOptions(beam_args(settings, plan.image_files))
     pipeline = beam.Pipeline(runner=_runner(settings), options=options)
     build(pipeline, plan, settings, temp_dir)
     result = pipeline.run()

@@ -42,6 +42,7 @@ class Plan:
     problems: tuple[Skip, ...]  # whole files or datasets that cannot be used
     superseded_attempts: tuple[str, ...]
     warnings: tuple[str, ...]
+    image_files: int = 0  # PNG/JPEG files in the listing: a size hint, not the example count
 
 
 def read_json(uri: str) -> Any:
@@ -93,8 +94,9 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
         logger.warning("%s", w)
     units = tuple((i, f) for i, p in enumerate(plans) for f in p.ref.annotation_files)
     formats = sorted({p.ref.format for p in plans})
+    image_files = sum(f.lower().endswith((".png", ".jpg", ".jpeg")) for f in files)
     return Plan(source, "+".join(formats), tuple(plans), labels, units, tuple(problems),
-                found.superseded_attempts, tuple(warnings))
+                found.superseded_attempts, tuple(warnings), image_files)
 
 
 def _definitions(source: str, ref: DatasetRef, box_definition_id: str | None) -> DatasetPlan | Skip:

@@ -10,9 +10,13 @@ def dataflow(**kw):
     return Settings(**base)
 
 
-def test_direct_runner_args_default_to_a_process_per_core():
-    assert beam_args(Settings(source="/data")) == ["--runner=DirectRunner", "--direct_num_workers=0",
-                                                   "--direct_running_mode=multi_processing"]
+def test_direct_runner_picks_processes_for_large_sources_only():
+    assert beam_args(Settings(source="/data"), image_files=999) == [
+        "--runner=DirectRunner", "--direct_num_workers=1", "--direct_running_mode=in_memory"]
+    assert beam_args(Settings(source="/data"), image_files=1000) == [
+        "--runner=DirectRunner", "--direct_num_workers=0", "--direct_running_mode=multi_processing"]
+    forced = Settings(source="/data", direct_running_mode="multi_threading", direct_num_workers=3)
+    assert beam_args(forced)[1:] == ["--direct_num_workers=3", "--direct_running_mode=multi_threading"]
     assert Settings(source="/data").output_uri.endswith("/data/output")
 
 
