@@ -86,7 +86,9 @@ def test_gcs_source_and_output_on_the_emulator(tmp_path, gcs_emulator):
     good = legacy_dataset(local, 15, corrupt=(5,))
     src = f"gs://{EMULATOR_BUCKET}/pipeline-test/run"
     upload_tree(local, src)
-    stats = convert(src, max_bad_fraction=0.1)
+    # Worker processes (not threads) must reach the emulator too.
+    stats = convert(src, max_bad_fraction=0.1,
+                    beam_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
     assert stats["examples"]["train"] + stats["examples"]["eval"] == len(good)
     out = uris.join(src, "output")
     names = list(uris.iter_files(out))
