@@ -75,6 +75,8 @@ def read_project_file(home: str | None = None) -> str:
 
 
 def run_transfer_cli(argv: list[str]) -> int:
+    from google.auth.exceptions import GoogleAuthError
+
     from components.transfer.credentials import install_log_redaction, load_token
     from components.transfer.transfer import Settings, run_transfer
 
@@ -98,6 +100,10 @@ def run_transfer_cli(argv: list[str]) -> int:
         return 3
     except ValueError as err:
         logger.error("%s", err)
+        return 2
+    except GoogleAuthError as err:
+        logger.error("No Google credentials to check %s (%s); run `gcloud auth application-default login`",
+                     settings.bucket_uri, err)
         return 2
     except RuntimeError as err:
         logger.error("%s", err)
