@@ -87,9 +87,10 @@ def test_404_is_not_retried(start_emulator, token):
 
 def test_server_errors_give_up_after_the_retries(start_emulator, token):
     emu = start_emulator(Faults(error_rate=1.0, retry_after="0"))
-    client = UnitySimulationClient(emu.url, token, retry=RetrySettings(attempts=3, backoff_factor=0.01, backoff_jitter=0.0))
-    with pytest.raises(UnityApiError, match=r"PUT http://127\.0\.0\.1:\d+/v1/projects/.*HTTP (429|503) after "
-                                            r"retries\. Server said: try again later") as err:
+    retry = RetrySettings(attempts=3, backoff_factor=0.01, backoff_jitter=0.0)
+    client = UnitySimulationClient(emu.url, token, retry=retry)
+    pattern = r"PUT http://127\.0\.0\.1:\d+/v1/projects/.*HTTP (429|503) after retries\. Server said: try again"
+    with pytest.raises(UnityApiError, match=pattern) as err:
         start(client)
     assert err.value.status in (429, 503) and len(emu.requests) == 4
 

@@ -35,8 +35,9 @@ def test_component_runs_locally_against_the_emulator(tmp_path, start_emulator, b
     emu = start_emulator(Faults(error_rate=0.3, retry_after="0", copy_delay=0.2, seed=4))
     root = tmp_path / "root"
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
-    task = transfer(project_id=PROJECT, run_definition_id=DEFINITION, run_execution_id=f"urn:run_executions:{EXECUTION}",
-                    bucket=BUCKET, api_url=emu.url, buckets_root=buckets, poll_interval=0.1, max_poll_interval=0.2)
+    task = transfer(project_id=PROJECT, run_definition_id=DEFINITION,
+                    run_execution_id=f"urn:run_executions:{EXECUTION}", bucket=BUCKET, api_url=emu.url,
+                    buckets_root=buckets, poll_interval=0.1, max_poll_interval=0.2)
     expected = os.path.join(buckets, BUCKET, *run_path().split("/"))
     dataset = task.outputs["dataset"]
     assert dataset.uri == expected and task.outputs["dataset_uri"] == expected

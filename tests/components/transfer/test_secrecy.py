@@ -35,7 +35,7 @@ def everything(caplog):
     (Faults(copy_delay=30), "still running"),
 ])
 def test_no_token_in_logs_outputs_records_or_errors(faults, error, start_emulator, buckets, token, everything,
-                                                     capsys):
+                                                    capsys):
     emu = start_emulator(faults)
     s = settings(emu.url, buckets, timeout=0.5 if "still" in (error or "") else 20.0)
     texts = []

@@ -1,30 +1,11 @@
-"""A local stand-in for Unity Simulation's data-transfer API, over real HTTP.
-
-    python -m components.transfer.emulator --store DIR --buckets DIR [--port N]
-    export USIM_API_URL=http://127.0.0.1:N   # then run the transfer CLI or the pipeline locally
-
-From Python (tests, the local pipeline run)::
-
-    with UnitySimulationEmulator(store, buckets, token="t") as emu:
-        ...  # emu.url
-
-The store is laid out as Unity Simulation keeps runs:
-``<store>/projects/<p>/run_executions/urn:run_definitions:<d>/urn:run_executions:<e>/...``.
-A transfer copies that folder, under the same relative path, into ``<buckets>/<bucket>/`` or,
-when ``STORAGE_EMULATOR_HOST`` is set, into ``gs://<bucket>/`` on the GCS emulator. ``Faults``
-injects 429/503 answers with ``Retry-After``, slow answers, dropped connections and transfers
-that end ``failed``. A PUT for a run execution whose transfer is still running answers with
-that transfer (the server dedupes), so a retried start does not copy twice.
-"""
+"""The emulator's HTTP server and its fault injection (see the package docstring)."""
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import random
 import re
-import sys
 import threading
 import uuid
 from dataclasses import dataclass
@@ -293,40 +274,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from components.common.logs import configure
-
-    p = argparse.ArgumentParser(prog="python -m components.transfer.emulator",
-                                description="Serve Unity Simulation's data-transfer API locally.")
-    p.add_argument("--store", required=True, help="folder with projects/<p>/run_executions/... as Unity keeps it")
-    p.add_argument("--buckets", required=True, help="folder with one folder per destination bucket")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    p.add_argument("--token-env", default="USIM_ACCESS_TOKEN",
-                   help="environment variable holding the one accepted token; unset: accept any token")
-    p.add_argument("--error-rate", type=float, default=0.0, help="share of 429/503 answers")
-    p.add_argument("--retry-after", default="1", help="Retry-After of injected errors, seconds")
-    p.add_argument("--drop-rate", type=float, default=0.0, help="share of dropped connections")
-    p.add_argument("--slow-rate", type=float, default=0.0, help="share of answers held back --delay s")
-    p.add_argument("--delay", type=float, default=0.0)
-    p.add_argument("--copy-delay", type=float, default=0.0, help="seconds each transfer stays running")
-    p.add_argument("--end-status", default="success", help="final status of every transfer")
-    args = p.parse_args(argv)
-    configure()
-    token = os.environ.get(args.token_env) or None
-    if token is None:
-        logger.warning("%s is not set: any bearer token is accepted", args.token_env)
-    faults = Faults(error_rate=args.error_rate, retry_after=args.retry_after, drop_rate=args.drop_rate,
-                    slow_rate=args.slow_rate, delay=args.delay, copy_delay=args.copy_delay,
-                    end_status=args.end_status)
-    emu = UnitySimulationEmulator(args.store, args.buckets, token=token, host=args.host, port=args.port,
-                                  faults=faults)
-    print(f"export USIM_API_URL={emu.url}", flush=True)
-    emu.serve_forever()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
