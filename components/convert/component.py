@@ -4,6 +4,9 @@ Runs Apache Beam on DirectRunner inside the component, or launches a Dataflow jo
 ``DataflowRunner``), writes its handle to ``gcp_resources`` so cancelling the pipeline cancels
 the job, and waits for it. The image is the convert image (also the Dataflow worker image).
 
+``reference_label_map`` (optional): another conversion's label map; class ids are taken from it by
+name, so real photos converted with the synthetic set's map share its ids.
+
 Outputs:
     examples: the whole output folder (train/, eval/, label_map.pbtxt, label_map.csv,
         eval_coco.json, stats.json, errors.jsonl).
@@ -16,7 +19,7 @@ Outputs:
 from typing import NamedTuple
 
 from kfp import dsl
-from kfp.dsl import Artifact, Dataset, Metrics, Output, OutputPath
+from kfp.dsl import Artifact, Dataset, Input, Metrics, Output, OutputPath
 
 from components.common.images import image_for
 
@@ -43,6 +46,7 @@ def convert(
     machine_type: str = "",
     service_account: str = "",
     extra_beam_args: list = [],
+    reference_label_map: Input[Artifact] = None,
 ) -> NamedTuple("Outputs", [("num_classes", int)]):
     """Convert Unity Perception / SOLO / COCO data at ``source`` (gs:// or local) to TFRecords."""
     from components.convert.task import run_task

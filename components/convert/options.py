@@ -24,6 +24,7 @@ class Settings:
     eval_pct: float = 20.0
     max_bad_fraction: float = 0.05
     box_definition_id: str | None = None
+    label_map: str | None = None  # reference label_map.pbtxt: ids by class name
     runner: str = "DirectRunner"
     # DirectRunner: "auto" runs small sources in-process and large ones with one worker process
     # per core (see AUTO_PROCESSES_FROM). Measured by benchmarks/convert_bench.py on 2 cores:
@@ -55,8 +56,8 @@ class Settings:
             raise ValueError("--source is required")
         if self.format not in FORMATS:
             raise ValueError(f"--format {self.format!r}: expected one of {', '.join(FORMATS)}")
-        if not 0 <= self.eval_pct < 100:
-            raise ValueError(f"--eval-pct {self.eval_pct}: expected a percentage in [0, 100)")
+        if not 0 <= self.eval_pct <= 100:
+            raise ValueError(f"--eval-pct {self.eval_pct}: expected a percentage in [0, 100]")
         if not 0 <= self.max_bad_fraction <= 1:
             raise ValueError(f"--max-bad-fraction {self.max_bad_fraction}: expected a fraction in [0, 1]")
         if self.runner not in RUNNERS:

@@ -21,7 +21,7 @@ import uuid
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from components.common import uris
+from components.common import label_map, uris
 from components.convert.dataflow import job_state_fetcher, launched_job, record_job, wait_for_job
 from components.convert.options import Settings, beam_args
 from components.convert.outputs import publish
@@ -84,7 +84,10 @@ def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
                     job_id)
         wait_for_job(job_id, job_state_fetcher(project, region, job_id))
         return _read_stats(output, settings.source, started)
-    plan = make_plan(settings.source, output, settings.format, settings.box_definition_id)
+    reference = None
+    if settings.label_map:
+        reference = label_map.parse_pbtxt(uris.read_text(settings.label_map), settings.label_map)
+    plan = make_plan(settings.source, output, settings.format, settings.box_definition_id, reference)
     logger.info("Plan: %d datasets (%s), %d annotation files, %d classes, %d superseded attempts, "
                 "%d unusable files", len(plan.datasets), plan.format, len(plan.units), len(plan.labels),
                 len(plan.superseded_attempts), len(plan.problems))

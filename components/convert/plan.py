@@ -58,8 +58,12 @@ def read_json(uri: str) -> Any:
 
 
 def make_plan(source: str, output: str | None = None, fmt: str = "auto",
-              box_definition_id: str | None = None) -> Plan:
-    """List ``source`` (leaving out ``output``), find datasets and build the label map."""
+              box_definition_id: str | None = None, reference_labels: dict[int, str] | None = None) -> Plan:
+    """List ``source`` (leaving out ``output``), find datasets and build the label map.
+
+    With ``reference_labels`` (another conversion's label map) ids are taken from it by class
+    name, so that real photos and synthetic data share ids; other classes are dropped and counted.
+    """
     files = list(uris.iter_files(source))
     if not files and not uris.exists(source):
         raise NoDatasetError(f"source {source} does not exist")
@@ -89,7 +93,16 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
         detail = "".join(f"\n  {p.path}: {p.detail}" for p in problems[:10])
         raise NoDatasetError(f"no usable dataset under {source}: looked for {looked} "
                              f"in {len(files)} files{detail}")
-    labels, warnings = merge_specs((p.ref.root or ".", p.spec) for p in plans)
+    if reference_labels:
+        labels, warnings = dict(reference_labels), []
+        names = set(labels.values())
+        for p in plans:
+            unknown = sorted(set(p.spec.values()) - names)
+            if unknown:
+                warnings.append(f"{p.ref.root or '.'}: classes not in the reference label map, their "
+                                f"boxes are dropped: {', '.join(unknown)}")
+    else:
+        labels, warnings = merge_specs((p.ref.root or ".", p.spec) for p in plans)
     for w in warnings:
         logger.warning("%s", w)
     units = tuple((i, f) for i, p in enumerate(plans) for f in p.ref.annotation_files)

@@ -21,4 +21,4 @@ def split_of(key: str, eval_pct: float) -> str:
     """``"eval"`` for about ``eval_pct`` percent of keys, ``"train"`` for the rest."""
     digest = hashlib.sha256(b"split:" + key.encode("utf-8")).digest()
     bucket = int.from_bytes(digest[:8], "big") % _BUCKETS
-    return "eval" if bucket < round(eval_pct * _BUCKETS / 100) else "train"
+    return "eval" if bucket < round(eval_pct * _BUCKETS / 100) else "train"  # 100 % -> all eval

@@ -18,7 +18,7 @@ def settings_for_task(source: str, output: str, eval_pct: float, dataset_format:
                       max_bad_fraction: float, runner: str, project: str, region: str,
                       temp_location: str, sdk_container_image: str, num_workers: int,
                       max_num_workers: int, machine_type: str, service_account: str,
-                      extra_beam_args: list[str]) -> Settings:
+                      extra_beam_args: list[str], label_map: str | None = None) -> Settings:
     """Component parameters (empty string / 0 = unset) -> Settings."""
     job_name = f"synthdet-convert-{time.strftime('%Y%m%d-%H%M%S')}" if runner == "DataflowRunner" else None
     return Settings(
@@ -27,7 +27,7 @@ def settings_for_task(source: str, output: str, eval_pct: float, dataset_format:
         region=region or None, temp_location=temp_location or None,
         sdk_container_image=sdk_container_image or None, num_workers=num_workers or None,
         max_num_workers=max_num_workers or None, machine_type=machine_type or None,
-        service_account=service_account or None, job_name=job_name,
+        service_account=service_account or None, job_name=job_name, label_map=label_map,
         labels={"app": "synthdet"} if runner == "DataflowRunner" else {},
         extra_beam_args=tuple(extra_beam_args or ()))
 
@@ -36,7 +36,7 @@ def run_task(source: str, eval_pct: float, dataset_format: str, max_bad_fraction
              project: str, region: str, temp_location: str, sdk_container_image: str, num_workers: int,
              max_num_workers: int, machine_type: str, service_account: str, extra_beam_args: list,
              examples: Any, train_data: Any, eval_data: Any, label_map: Any, metrics: Any,
-             gcp_resources: str) -> tuple[int]:
+             gcp_resources: str, reference_label_map: Any = None) -> tuple[int]:
     """Run the conversion into ``examples.uri`` and fill in the other output artifacts.
 
     Returns a 1-tuple: Model Garden's ``num_classes`` (highest label id + 1).
@@ -45,7 +45,8 @@ def run_task(source: str, eval_pct: float, dataset_format: str, max_bad_fraction
     output = examples.uri
     settings = settings_for_task(source, output, eval_pct, dataset_format, max_bad_fraction, runner,
                                  project, region, temp_location, sdk_container_image, num_workers,
-                                 max_num_workers, machine_type, service_account, extra_beam_args)
+                                 max_num_workers, machine_type, service_account, extra_beam_args,
+                                 reference_label_map.uri if reference_label_map else None)
     stats = run(settings, gcp_resources_path=gcp_resources)
     logger.info("Conversion summary:\n%s", format_summary(stats, output))
     examples.metadata.update({"format": stats["format"], "num_classes": stats["num_classes"],

@@ -38,7 +38,7 @@ def test_dataflow_args_with_extra_args_last():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(eval_pct=100), "--eval-pct"),
+    (dict(eval_pct=100.5), "--eval-pct"),
     (dict(eval_pct=-1), "--eval-pct"),
     (dict(format="yolo"), "--format"),
     (dict(runner="SparkRunner"), "--runner"),

@@ -6,8 +6,9 @@ import os
 import pytest
 import tensorflow as tf
 
-from components.convert.pipeline import convert
-from components.samples import generate
+from components.convert.options import Settings
+from components.convert.pipeline import convert, run
+from components.samples import SampleOptions, generate
 
 
 def records(out: str) -> dict[str, tf.train.Example]:
@@ -47,3 +48,21 @@ def test_superseded_attempt_is_reported(tmp_path):
     sample = generate(str(tmp_path / "sample"), "unity-simulation", num_images=12, width=96, height=64)
     stats = convert(sample.root)
     assert stats["superseded_attempts"] == list(sample.superseded)
+
+
+def test_real_photos_take_their_ids_from_a_reference_label_map(tmp_path):
+    synthetic = generate(str(tmp_path / "synthetic"), "solo", num_images=8, width=96, height=64)
+    convert(synthetic.root)
+    # The photos number the same classes differently.
+    real = generate(str(tmp_path / "real"), "coco", num_images=10, width=96, height=64,
+                    options=SampleOptions(label_ids=(7, 3, 5)))
+    reference = os.path.join(synthetic.root, "output", "label_map.pbtxt")
+    stats = run(Settings(source=real.root, output=str(tmp_path / "real-out"), eval_pct=100, label_map=reference))
+    assert stats["examples"] == {"train": 0, "eval": 10}
+    assert stats["labels"] == {"1": "rectangle", "2": "ellipse", "3": "triangle"}
+    got = records(str(tmp_path / "real-out"))
+    truth = real.boxes_by_path()
+    by_name = {"rectangle": 1, "ellipse": 2, "triangle": 3}
+    for path, boxes in truth.items():
+        labels = sorted(got[path].features.feature["image/object/class/label"].int64_list.value)
+        assert labels == sorted(by_name[b.label_name] for b in boxes)
