@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from components.common import uris
 from components.common.logs import Progress
@@ -124,6 +124,14 @@ class _GroundTruth:
     def dataset(self) -> dict:
         categories = [{"id": i, "name": self.labels[i]} for i in sorted(self.labels)]
         return {"images": self.images, "annotations": self.annotations, "categories": categories}
+
+
+def coco_ground_truth(examples: Iterable[Example], labels: dict[int, str] | None = None) -> dict:
+    """The COCO ground-truth dict of parsed records, as the evaluation builds it."""
+    truth = _GroundTruth(labels or {})
+    for ex in examples:
+        truth.add(ex)
+    return truth.dataset()
 
 
 def _sample(ex: Example, dets: Detections, labels: dict[int, str], threshold: float) -> Sample:

@@ -172,4 +172,3 @@ def preview_examples(examples: str, output: str, max_records: int = 2000, num_im
         data = [examples]
     label_map = present("label_map.pbtxt") or present("label_map.csv")
     return write_preview(data, output, label_map, present("stats.json"), max_records, num_images)
-

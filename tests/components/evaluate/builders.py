@@ -42,9 +42,9 @@ def image_bytes(width: int, height: int, shapes: list[Shape], fmt: str = "PNG") 
 
 
 def example(width: int, height: int, shapes: list[Shape], source_id: int | str, filename: str,
-            fmt: str = "PNG", names: dict[int, str] = NAMES) -> bytes:
-    """A serialized tf.Example with the keys of formats.md 5.1."""
-    data = image_bytes(width, height, shapes, fmt)
+            fmt: str = "PNG", names: dict[int, str] = NAMES, unlabelled: tuple[Shape, ...] = ()) -> bytes:
+    """A serialized tf.Example with the keys of formats.md 5.1 (``unlabelled`` shapes: drawn only)."""
+    data = image_bytes(width, height, shapes + list(unlabelled), fmt)
 
     def floats(values):
         return tf.train.Feature(float_list=tf.train.FloatList(value=values))

@@ -1,0 +1,136 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from components.common import uris
+from components.evaluate.evaluation import Settings, coco_ground_truth, evaluate, summary_lines, write_outputs
+from components.evaluate.labels import read_label_map
+from components.evaluate.metrics import SUMMARY_NAMES
+from components.evaluate.records import read_examples
+from tests.components.evaluate import builders
+from tests.components.evaluate.builders import Shape
+from tests.components.evaluate.pagecheck import Page
+
+
+def settings(exported, root, **kw):
+    return Settings(model=exported, eval_data=(str(root / "eval"),), label_map=str(root / "label_map.pbtxt"), **kw)
+
+
+@pytest.mark.parametrize("signature", ["auto", "serving_default"])
+def test_a_model_that_finds_the_ground_truth_scores_one(exported, eval_set, signature):
+    root, images = eval_set
+    result = evaluate(settings(exported, root, signature=signature, batch_size=2, min_map=0.99))
+    assert result.metrics.summary == pytest.approx({name: 1.0 for name in SUMMARY_NAMES})
+    assert result.metrics.undefined == ()
+    assert (result.metrics.num_images, result.metrics.num_ground_truth) == (6, 8)
+    assert result.gate.passed and result.gate.value == pytest.approx(1.0)
+    doc = result.document
+    assert doc["gate"] == {"metric": "AP50", "min_map": 0.99, "value": pytest.approx(1.0), "passed": True}
+    assert {name: c["num_ground_truth"] for name, c in doc["per_class"].items()} == {
+        "rectangle": 3, "ellipse": 3, "triangle": 2}
+    assert doc["details"]["images"] == 6 and doc["details"]["box_coordinates"] == "input_pixels"
+    page = Page(result.report_html)
+    assert len(page.data_images("image/jpeg")) == len(images)
+    assert page.row("AP50")[2] == "1.000"
+
+
+def test_boxes_read_in_the_wrong_coordinates_fail_the_gate(exported, eval_set):
+    result = evaluate(settings(exported, eval_set[0], box_coordinates="normalized", min_map=0.5))
+    assert result.metrics.summary["AP50"] < 0.2
+    assert not result.gate.passed
+    assert "failed" in summary_lines(result)[-1]
+    assert Page(result.report_html).row("AP50")[2] == f"{result.metrics.summary['AP50']:.3f}"
+
+
+def test_limits_on_examples_and_report_images(exported, eval_set):
+    result = evaluate(settings(exported, eval_set[0], max_examples=3, num_report_images=2, gate_metric="AP"))
+    assert result.metrics.num_images == 3
+    assert result.gate.metric == "AP"
+    assert len(Page(result.report_html).data_images("image/jpeg")) == 2
+
+
+def test_names_come_from_the_records_without_a_label_map_and_odd_ids_still_count(exported, tmp_path):
+    # two records share source_id 5 and one has a non-numeric id: every image is still its own
+    records = [builders.example(40, 30, [Shape(1, 2, 2, 20, 20)], 5, "a.png"),
+               builders.example(40, 30, [Shape(2, 5, 5, 35, 25)], 5, "b.png"),
+               builders.example(40, 30, [Shape(3, 0, 0, 10, 30)], "img-c", "c.png")]
+    path = builders.write_records(str(tmp_path / "eval" / "eval-00000-of-00001.tfrecord"), records)
+    result = evaluate(Settings(model=exported, eval_data=(path,)))
+    assert result.metrics.num_images == 3
+    assert result.metrics.summary["AP"] == pytest.approx(1.0)
+    assert [c.name for c in result.metrics.per_class] == ["rectangle", "ellipse", "triangle"]
+
+
+def test_detections_of_classes_outside_the_label_map_are_ignored(exported, tmp_path):
+    label_map = builders.label_map_file(str(tmp_path / "two.pbtxt"), {1: "rectangle", 2: "ellipse"})
+    record = builders.example(40, 30, [Shape(1, 2, 2, 20, 20)], 1, "a.png", unlabelled=(Shape(3, 25, 0, 40, 30),))
+    path = builders.write_records(str(tmp_path / "eval.tfrecord"), [record])
+    result = evaluate(Settings(model=exported, eval_data=(path,), label_map=label_map))
+    assert result.details["detections_ignored_unknown_class"] == 1
+    assert result.metrics.num_detections == 1 and result.metrics.summary["AP"] == pytest.approx(1.0)
+    assert [c.name for c in result.metrics.per_class] == ["rectangle", "ellipse"]
+
+
+def test_ground_truth_outside_the_label_map_is_scored_under_its_text(exported, eval_set, tmp_path):
+    label_map = builders.label_map_file(str(tmp_path / "two.pbtxt"), {1: "rectangle", 2: "ellipse"})
+    result = evaluate(Settings(model=exported, eval_data=(str(eval_set[0] / "eval"),), label_map=label_map))
+    assert [c.name for c in result.metrics.per_class] == ["rectangle", "ellipse", "triangle"]
+    assert result.metrics.summary["AP"] == pytest.approx(1.0)
+
+
+def test_outputs_are_written_locally_and_to_gcs(exported, eval_set, tmp_path, gcs_emulator):
+    result = evaluate(settings(exported, eval_set[0], num_report_images=1))
+    local = write_outputs(result, str(tmp_path / "out"))
+    assert json.loads(Path(local["metrics_json"]).read_text())["metrics"]["AP"] == pytest.approx(1.0)
+    assert Path(local["report"]).read_text() == result.report_html
+    remote = write_outputs(result, "gs://synthdet-test/evaluation")
+    assert remote["report"] == "gs://synthdet-test/evaluation/report.html"
+    assert json.loads(uris.read_text(remote["metrics_json"]))["gate"]["passed"] is True
+
+
+def test_an_empty_eval_set_is_an_input_error(exported, tmp_path):
+    path = builders.write_records(str(tmp_path / "eval-00000-of-00001.tfrecord"), [])
+    with pytest.raises(ValueError, match="hold no records"):
+        evaluate(Settings(model=exported, eval_data=(path,)))
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"gate_metric": "mAP"}, "--gate-metric 'mAP'"),
+    ({"min_map": 1.5}, "--min-map 1.5"),
+    ({"batch_size": 0}, "--batch-size 0"),
+    ({"signature": "x"}, "--signature 'x'"),
+    ({"box_coordinates": "x"}, "--box-coordinates 'x'"),
+    ({"num_report_images": -1}, "must not be negative"),
+    ({"score_threshold": 2.0}, "--score-threshold 2.0"),
+    ({"model": ""}, "--model is required"),
+    ({"eval_data": ()}, "--eval-data is required"),
+])
+def test_settings_check_themselves(kw, message):
+    args = {"model": "m", "eval_data": ("e",)} | kw
+    with pytest.raises(ValueError, match=message):
+        Settings(**args)
+
+
+def test_settings_take_a_single_pattern():
+    assert Settings(model="m", eval_data="a/*.tfrecord").eval_data == ("a/*.tfrecord",)
+
+
+def test_ground_truth_from_records_equals_the_converters_eval_coco_json(converted, exported):
+    out, stats = converted
+    coco = json.loads((out / "eval_coco.json").read_text())
+    ours = coco_ground_truth(read_examples(str(out / "eval")), read_label_map(str(out / "label_map.pbtxt")))
+    assert sorted((i["id"], i["file_name"], i["width"], i["height"]) for i in ours["images"]) == sorted(
+        (i["id"], i["file_name"], i["width"], i["height"]) for i in coco["images"])
+    assert [(c["id"], c["name"]) for c in ours["categories"]] == sorted(
+        (c["id"], c["name"]) for c in coco["categories"])
+
+    def boxes(doc):
+        return sorted((a["image_id"], a["category_id"], *(round(v, 3) for v in a["bbox"]), round(a["area"], 3),
+                       a["iscrowd"]) for a in doc["annotations"])
+
+    assert boxes(ours) == boxes(coco)
+    result = evaluate(Settings(model=exported, eval_data=(str(out / "eval"),),
+                               label_map=str(out / "label_map.pbtxt")))
+    assert result.metrics.num_images == stats["examples"]["eval"]
+    assert all(0.0 <= v <= 1.0 for v in result.metrics.summary.values())

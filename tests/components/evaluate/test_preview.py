@@ -1,0 +1,135 @@
+import json
+
+import pytest
+import tensorflow as tf
+
+from components.evaluate.preview import preview_examples, split_of, summarize, write_preview
+from components.evaluate.records import read_examples
+from tests.components.evaluate import builders
+from tests.components.evaluate.builders import Shape
+from tests.components.evaluate.pagecheck import Page
+
+STATS = {"images_read": 9, "examples": {"train": 4, "eval": 2}, "objects": {"train": 5, "eval": 3},
+         "objects_per_class": {"rectangle": 4, "ellipse": 3, "triangle": 1},
+         "skipped": {"missing_image": 2, "no_box_annotation": 1},
+         "skipped_examples": {"missing_image": ["RGB0/rgb_9.png", "RGB0/rgb_10.png"],
+                              "no_box_annotation": ["RGB0/rgb_4.png"]},
+         "labels": {"1": "rectangle", "2": "ellipse", "3": "triangle"}, "num_classes": 4,
+         "num_object_classes": 3, "eval_pct": 20, "source": "gs://bucket/run", "format": "perception"}
+
+
+def dataset(root):
+    """train/ (4 records, 2 sizes) and eval/ (2 records, one JPEG) beside a label map and stats.json."""
+    train = [builders.example(200, 100, [Shape(1, 10, 10, 50, 50), Shape(2, 60, 10, 90, 40)], 1, "t/1.png"),
+             builders.example(200, 100, [Shape(1, 0, 0, 20, 20)], 2, "t/2.png"),
+             builders.example(120, 90, [Shape(3, 5, 5, 100, 80)], 3, "t/3.png"),
+             builders.example(200, 100, [Shape(1, 1, 1, 3, 3)], 4, "t/4.png")]
+    evals = [builders.example(120, 90, [Shape(2, 0, 0, 60, 45), Shape(2, 60, 45, 120, 90)], 5, "e/5.jpg", fmt="JPEG"),
+             builders.example(120, 90, [Shape(2, 10, 10, 20, 20)], 6, "e/6.png")]
+    builders.write_records(str(root / "train" / "train-00000-of-00002.tfrecord"), train[:2])
+    builders.write_records(str(root / "train" / "train-00001-of-00002.tfrecord"), train[2:])
+    builders.write_records(str(root / "eval" / "eval-00000-of-00001.tfrecord"), evals)
+    builders.label_map_file(str(root / "label_map.pbtxt"))
+    (root / "stats.json").write_text(json.dumps(STATS))
+    return root
+
+
+def test_split_of():
+    assert split_of("gs://b/out/train/train-00003-of-00010.tfrecord") == "train"
+    assert split_of("/x/eval/eval-00000-of-00001.tfrecord") == "eval"
+    assert split_of("/x/validation/shard.tfrecord") == "validation"
+
+
+def test_preview_page_shows_samples_classes_sizes_and_skips(tmp_path):
+    root = dataset(tmp_path)
+    out = tmp_path / "preview.html"
+    summary = write_preview([str(root / "train"), str(root / "eval")], str(out), str(root / "label_map.pbtxt"),
+                            str(root / "stats.json"), num_images=4)
+    assert summary.records == 6 and summary.per_split == {"train": 4, "eval": 2}
+    assert summary.objects == {"train": {1: 3, 2: 1, 3: 1}, "eval": {2: 3}}
+    assert summary.problems == {}
+    page = Page(out.read_text())
+    photos = page.data_images("image/jpeg")
+    assert len(photos) == 4 and all(max(p.size) == 480 for p in photos)
+    assert len(page.data_images("image/png")) == 3  # class histogram, objects per image, box sizes
+    assert page.row("records read")[1] == "6"
+    assert page.row("records in train")[1] == "4" and page.row("records in eval")[1] == "2"
+    assert page.row("1") == ["1", "rectangle", "0", "3", "4"]  # id, name, eval, train, stats.json
+    assert page.row("2") == ["2", "ellipse", "3", "1", "3"]
+    assert page.row("200\u00d7100") == ["200\u00d7100", "3", "50.0 %"]
+    assert page.row("missing_image") == ["missing_image", "2", "RGB0/rgb_9.png, RGB0/rgb_10.png"]
+    assert page.row("images skipped")[1] == "3"
+    assert page.row("source")[1] == "gs://bucket/run"
+    assert page.headings == ["Overview", "Sample images (4)", "Classes", "Image and box sizes",
+                             "Skipped by the converter", "Problems in the records"]
+    assert "None found in the records read." in out.read_text()
+    assert page.links == []
+
+
+def test_preview_of_the_convert_output_folder_finds_its_parts(tmp_path):
+    root = dataset(tmp_path / "examples")
+    summary = preview_examples(str(root), str(tmp_path / "p.html"), max_records=3, num_images=2)
+    assert summary.records == 3 and summary.limit_reached
+    page = Page((tmp_path / "p.html").read_text())
+    assert len(page.data_images("image/jpeg")) == 2
+    assert "first 3 records" in (tmp_path / "p.html").read_text()
+    assert page.row("missing_image")[1] == "2"
+
+
+def test_problems_in_records_are_counted_with_examples(tmp_path):
+    bad_box = tf.train.Example.FromString(builders.example(50, 50, [Shape(1, 0, 0, 10, 10)], 3, "box.png"))
+    bad_box.features.feature["image/object/bbox/xmax"].float_list.value[0] = 1.5
+    wrong_size = tf.train.Example.FromString(builders.example(50, 50, [], 4, "size.png"))
+    wrong_size.features.feature["image/width"].int64_list.value[0] = 60
+    records = [builders.example(50, 50, [Shape(1, 0, 0, 10, 10)], 1, "a.png"),
+               builders.example(50, 50, [Shape(1, 0, 0, 10, 10)], 1, "repeat.png"),
+               builders.example(50, 50, [Shape(1, 0, 0, 10, 10)], "x1", "letters.png"),
+               builders.example(50, 50, [Shape(1, 0, 0, 10, 10)], 2, "text.png", names={1: "cube"}),
+               builders.example(50, 50, [Shape(3, 0, 0, 10, 10)], 5, "unknown.png"),
+               bad_box.SerializeToString(), wrong_size.SerializeToString()]
+    path = builders.write_records(str(tmp_path / "r.tfrecord"), records)
+    labels = {1: "rectangle", 2: "ellipse"}
+    out = tmp_path / "p.html"
+    summary = write_preview(path, str(out), builders.label_map_file(str(tmp_path / "l.pbtxt"), labels), num_images=7)
+    assert summary.problems == {
+        "image/source_id repeats an earlier record": 1, "image/source_id is not a decimal number": 1,
+        "class text differs from the label map's name": 1, "class label not in the label map": 1,
+        "box outside [0, 1] or with no area": 1, "image/width, image/height differ from the image": 1}
+    page = Page(out.read_text())
+    assert page.row("class label not in the label map") == ["class label not in the label map", "1", "unknown.png"]
+    assert page.row("3")[1] == "triangle"  # named from the record's class/text
+
+
+def test_summarize_samples_are_seeded_and_bounded(tmp_path):
+    records = [builders.example(8, 8, [], i + 1, f"{i}.png") for i in range(30)]
+    path = builders.write_records(str(tmp_path / "r.tfrecord"), records)
+    first = [ex.filename for ex in summarize(read_examples(path), num_images=5, seed=1).samples]
+    again = [ex.filename for ex in summarize(read_examples(path), num_images=5, seed=1).samples]
+    assert first == again and len(first) == 5 and len(set(first)) == 5
+    assert summarize(read_examples(path), num_images=0).samples == []
+
+
+def test_input_errors_name_the_flag(tmp_path):
+    path = builders.write_records(str(tmp_path / "r.tfrecord"), [builders.example(8, 8, [], 1, "a")])
+    with pytest.raises(ValueError, match="--stats .*nope.json"):
+        write_preview(path, str(tmp_path / "p.html"), stats=str(tmp_path / "nope.json"))
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(ValueError, match="not JSON"):
+        write_preview(path, str(tmp_path / "p.html"), stats=str(tmp_path / "bad.json"))
+    with pytest.raises(ValueError, match="--label-map"):
+        write_preview(path, str(tmp_path / "p.html"), label_map=str(tmp_path / "none.pbtxt"))
+    empty = builders.write_records(str(tmp_path / "empty.tfrecord"), [])
+    with pytest.raises(ValueError, match="hold no records"):
+        write_preview(empty, str(tmp_path / "p.html"))
+
+
+def test_preview_of_real_convert_output(converted, tmp_path):
+    out, stats = converted
+    summary = preview_examples(str(out), str(tmp_path / "p.html"))
+    assert summary.records == stats["examples"]["train"] + stats["examples"]["eval"]
+    assert dict(summary.per_split) == {k: v for k, v in stats["examples"].items() if v}
+    assert summary.problems == {}
+    page = Page((tmp_path / "p.html").read_text())
+    assert page.row("missing_image")[1] == str(stats["skipped"]["missing_image"])
+    names = {row[1] for row in page.rows if row and row[0].isdigit()}
+    assert names == set(stats["objects_per_class"])
