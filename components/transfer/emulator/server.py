@@ -166,11 +166,12 @@ class UnitySimulationEmulator:
                     return 200, self._answer(transfer)
             transfer = Transfer(uuid.uuid4().hex[:16], key)
             self.transfers[transfer.id] = transfer
+            answer = self._answer(transfer)
         thread = threading.Thread(target=self._copy, args=(transfer, rel, bucket), daemon=True)
         thread.start()
         self._threads.append(thread)
         logger.info("Transfer %s started: %s -> bucket %s", transfer.id, rel, bucket)
-        return 200, self._answer(transfer)
+        return 200, answer
 
     def get_transfer(self, project: str, transfer_id: str) -> tuple[int, dict]:
         with self._lock:
