@@ -26,10 +26,12 @@ from components.common import uris
 from components.common.polling import DeadlineExceeded, wait_for
 from components.transfer import ids
 from components.transfer.client import (API_URL_ENV, DEFAULT_API_URL, RequestRejected, RetrySettings,
-                                        TransferState, UnitySimulationClient)
+                                        TransferState, UnityApiError, UnitySimulationClient)
 from components.transfer.credentials import Token
 
 RUNNING, SUCCESS, FAILED = "running", "success", "failed"
+# Polls that may fail in a row (each after the client's own retries) before the wait gives up.
+MAX_FAILED_POLLS = 3
 logger = logging.getLogger(__name__)
 
 
@@ -145,7 +147,7 @@ def run_transfer(settings: Settings, token: Token, *, client: UnitySimulationCli
     logger.info("Unity transfer id %s, status %s", state.id, state.status)
     _write_record(s, state)
     try:
-        state = wait_for(lambda: client.get_transfer(s.project_id, state.id), _finished(state.id),
+        state = wait_for(_Poll(client, s.project_id, state), _finished(state.id),
                          what=f"Unity transfer {state.id}", interval=s.poll_interval,
                          max_interval=s.max_poll_interval, timeout=max(0.0, s.timeout - (clock() - start)),
                          describe=_describe, sleep=sleep, clock=clock)
@@ -163,6 +165,26 @@ def run_transfer(settings: Settings, token: Token, *, client: UnitySimulationCli
     elapsed = clock() - start
     logger.info("Transfer %s done: %d files at %s in %.0f s", state.id, files, s.dataset_uri, elapsed)
     return TransferResult(s.dataset_uri, state.id, state.status, False, files, elapsed)
+
+
+class _Poll:
+    """One GET per call; an API outage costs up to MAX_FAILED_POLLS polls, not the whole wait."""
+
+    def __init__(self, client: UnitySimulationClient, project_id: str, last: TransferState) -> None:
+        self.client, self.project_id, self.last, self.failures = client, project_id, last, 0
+
+    def __call__(self) -> TransferState:
+        try:
+            self.last = self.client.get_transfer(self.project_id, self.last.id)
+        except UnityApiError as err:
+            self.failures += 1
+            if self.failures >= MAX_FAILED_POLLS:
+                raise
+            logger.warning("Polling transfer %s failed (%d of %d allowed in a row): %s", self.last.id,
+                           self.failures, MAX_FAILED_POLLS - 1, err)
+            return self.last
+        self.failures = 0
+        return self.last
 
 
 def _finished(transfer_id: str) -> Callable[[TransferState], bool]:

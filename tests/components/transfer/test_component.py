@@ -1,5 +1,6 @@
 import os
 
+import pytest
 import yaml
 from kfp import compiler, local
 
@@ -30,6 +31,8 @@ def test_component_compiles_with_its_interface(tmp_path):
     assert "synthdet-transfer:" in text and "--no-deps" not in text and "pip install" not in text
 
 
+# The subprocess runner warns that it ignores the (non-Python-named) base image; that is how local runs work.
+@pytest.mark.filterwarnings("ignore:You may be attemping to run a task:RuntimeWarning")
 def test_component_runs_locally_against_the_emulator(tmp_path, start_emulator, buckets, monkeypatch):
     monkeypatch.setenv("USIM_ACCESS_TOKEN", TOKEN)
     emu = start_emulator(Faults(error_rate=0.3, retry_after="0", copy_delay=0.2, seed=4))

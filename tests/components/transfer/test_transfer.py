@@ -7,7 +7,7 @@ import pytest
 
 from components.common import uris
 from components.common.polling import DeadlineExceeded
-from components.transfer.client import UnitySimulationClient
+from components.transfer.client import RetrySettings, UnityApiError, UnitySimulationClient
 from components.transfer.emulator import Faults
 from components.transfer.transfer import Settings, TransferFailed, run_transfer
 from tests.components.transfer.conftest import (BUCKET, DEFINITION, EXECUTION, FAST, PROJECT, RUN_FILES, read_tree,
@@ -38,6 +38,7 @@ def test_api_url_comes_from_the_flag_then_the_environment(monkeypatch):
     ({"bucket": "Bad_Bucket"}, "--bucket"), ({"run_execution_id": "a/b"}, "--run-execution-id"),
     ({"buckets_root": "gs://x"}, "--buckets-root"), ({"timeout": 0}, "--timeout"),
     ({"poll_interval": 10, "max_poll_interval": 5}, "--poll-interval"), ({"id_field": " "}, "--id-field"),
+    ({"max_retries": -1}, "--max-retries"),
 ])
 def test_settings_check_themselves(change, fragment):
     values = dict(project_id=PROJECT, run_definition_id=DEFINITION, run_execution_id=EXECUTION, bucket=BUCKET)
@@ -121,6 +122,34 @@ def test_poll_interval_starts_at_30s_and_backs_off_to_5_minutes(start_emulator, 
     s = Settings(PROJECT, DEFINITION, EXECUTION, BUCKET, api_url=emu.url, buckets_root=buckets)
     run_transfer(s, token, retry=FAST, sleep=sleep)
     assert asked[:3] == [30.0, 45.0, 67.5] and max(asked) == 300.0 and len(asked) >= 8
+
+
+def test_a_short_api_outage_while_polling_is_waited_out(start_emulator, buckets, token, caplog):
+    caplog.set_level(logging.INFO)
+    emu = start_emulator(Faults(copy_delay=0.6, retry_after="0"))
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        emu.faults.error_rate = 1.0 if len(sleeps) in (1, 2) else 0.0  # polls 2 and 3 fail
+        time.sleep(0.05)
+
+    retry = RetrySettings(attempts=1, backoff_factor=0.01, backoff_jitter=0.0, retry_after_max=0)
+    result = run_transfer(settings(emu.url, buckets), token, retry=retry, sleep=sleep)
+    assert result.status == "success" and emu.count(503) + emu.count(429) == 4
+    assert "Polling transfer" in caplog.text and "(2 of 2 allowed in a row)" in caplog.text
+
+
+def test_a_long_api_outage_while_polling_fails(start_emulator, buckets, token):
+    emu = start_emulator(Faults(copy_delay=30))
+
+    def sleep(seconds):
+        emu.faults.error_rate = 1.0
+
+    retry = RetrySettings(attempts=0)
+    with pytest.raises(UnityApiError, match="HTTP (429|503) after retries"):
+        run_transfer(settings(emu.url, buckets), token, retry=retry, sleep=sleep)
+    assert [r.method for r in emu.requests] == ["PUT", "GET", "GET", "GET", "GET"]
 
 
 def test_skip_if_present_trusts_only_a_recorded_success(start_emulator, buckets, token, caplog):
