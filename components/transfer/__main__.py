@@ -75,6 +75,7 @@ def read_project_file(home: str | None = None) -> str:
 
 
 def run_transfer_cli(argv: list[str]) -> int:
+    from google.api_core.exceptions import GoogleAPICallError
     from google.auth.exceptions import GoogleAuthError
 
     from components.transfer.credentials import install_log_redaction, load_token
@@ -105,6 +106,9 @@ def run_transfer_cli(argv: list[str]) -> int:
         logger.error("No Google credentials to check %s (%s); run `gcloud auth application-default login`",
                      settings.bucket_uri, err)
         return 2
+    except GoogleAPICallError as err:
+        logger.error("Cloud Storage refused access to %s: %s", settings.bucket_uri, err)
+        return 1
     except RuntimeError as err:
         logger.error("%s", err)
         return 1

@@ -85,3 +85,11 @@ def test_help_names_the_subcommand():
     out = subprocess.run([sys.executable, "-m", "components.transfer", "grant-access", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "--custom-role" in out and "--dry-run" in out
+
+
+def test_a_missing_destination_bucket_exits_1(env, gcs_emulator, start_emulator, caplog):
+    emu = start_emulator(destination="gcs")
+    args = argv(emu.url, "", "--skip-if-present")
+    args[args.index("--bucket") + 1] = "no-such-bucket"
+    assert main(args) == 1
+    assert "Cloud Storage refused access to gs://no-such-bucket" in caplog.text and emu.requests == []
