@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from components.common.logs import configure
 from components.evaluate.metrics import SUMMARY_NAMES
-from components.evaluate.predict import BOX_COORDINATES, SIGNATURES
+from components.evaluate.choices import BOX_COORDINATES, SIGNATURES
 
 logger = logging.getLogger("components.evaluate")
 
@@ -91,6 +92,7 @@ def _preview(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     configure()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's start-up notes, not ours
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] == "preview":

@@ -21,7 +21,8 @@ from components.common.logs import Progress
 from components.evaluate import drawing
 from components.evaluate.labels import read_label_map
 from components.evaluate.metrics import SUMMARY_NAMES, CocoMetrics, Gate, check_gate, evaluate_coco
-from components.evaluate.predict import BOX_COORDINATES, SIGNATURES, Detections, Detector
+from components.evaluate.choices import BOX_COORDINATES, SIGNATURES
+from components.evaluate.predict import Detections, Detector
 from components.evaluate.records import Example, group_batches, read_examples
 from components.evaluate.report import Sample, render_report
 

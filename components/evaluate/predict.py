@@ -18,12 +18,11 @@ import numpy as np
 import tensorflow as tf
 import yaml
 
+from components.evaluate.choices import BOX_COORDINATES, SIGNATURES
 from components.evaluate.records import Example
 
 logger = logging.getLogger(__name__)
 
-SIGNATURES = ("auto", "serving_tf_example", "serving_default")
-BOX_COORDINATES = ("auto", "input_pixels", "normalized")
 OUTPUT_KEYS = ("detection_boxes", "detection_scores", "detection_classes", "num_detections")
 
 

@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 from components.evaluate import charts, drawing, pages
 from components.evaluate.metrics import CocoMetrics, Gate
 
+MAX_OPEN_ROWS = 20
 DESCRIPTIONS = {
     "AP": "AP at IoU .50:.05:.95, all areas, up to 100 detections",
     "AP50": "AP at IoU .50",
@@ -66,8 +67,11 @@ def _per_class(metrics: CocoMetrics) -> str:
     rows = [(c.name, c.id, pages.fmt(c.num_ground_truth), pages.fmt(c.num_detections),
              pages.fmt(c.AP), pages.fmt(c.AP50), pages.fmt(c.AP75))
             for c in sorted(metrics.per_class, key=lambda c: (c.AP is None, -(c.AP or 0.0), c.name))]
-    parts.append(pages.table(("class", "id", "ground truth", "detections", "AP", "AP@0.5", "AP@0.75"),
-                             rows, numeric=(1, 2, 3, 4, 5, 6)))
+    table = pages.table(("class", "id", "ground truth", "detections", "AP", "AP@0.5", "AP@0.75"),
+                        rows, numeric=(1, 2, 3, 4, 5, 6))
+    if len(rows) > MAX_OPEN_ROWS:  # a long table stays folded so the curves are not pushed far down
+        table = f"<details><summary>Table of {len(rows)} classes</summary>{table}</details>"
+    parts.append(table)
     return f'<div class="row">{"".join(parts)}</div>'
 
 
