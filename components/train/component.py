@@ -1,0 +1,69 @@
+"""KFP component ``train``: convert output -> trained RetinaNet, exported as a SavedModel.
+
+With ``local=True`` the trainer runs in a child process of the component (CPU, or the GPUs it sees);
+otherwise the component submits a Vertex AI CustomJob running the same trainer in the train image,
+writes ``gcp_resources`` so cancelling the pipeline cancels the job, and waits for it.
+Parameters keep the seed's names and defaults; with ``preset="local"`` a parameter left at its seed
+default takes the local preset's value (ResNet-18 at half width, 128x128, batch 8, 600 steps).
+
+Inputs:
+    examples: the convert step's output folder (train/, eval/, label_map.pbtxt, stats.json,
+        eval_coco.json).
+Outputs:
+    model: the exported SavedModel directory (signatures serving_default: uint8 images,
+        serving_tf_example: serialized tf.Example); label_map.pbtxt sits in its parent folder.
+    checkpoints: the model dir (checkpoints, params.yaml, summaries, eval_metrics.json).
+    metrics: the last evaluation's COCO AP, AP50, AP75, ... and the final step.
+    gcp_resources: the CustomJob handle (no resources for local runs).
+"""
+from kfp import dsl
+from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output, OutputPath
+
+from components.common.images import image_for
+
+
+@dsl.component(base_image=image_for("train"), install_kfp_package=False)
+def train(
+    examples: Input[Dataset],
+    model: Output[Model],
+    checkpoints: Output[Artifact],
+    metrics: Output[Metrics],
+    gcp_resources: OutputPath(str),
+    local: bool = False,
+    preset: str = "seed",
+    model_dir: str = "",
+    resume: bool = False,
+    train_batch_size: int = 16,
+    num_eval_images: int = 200,
+    train_steps_per_eval: int = 2000,
+    max_steps: int = 75000,
+    num_classes: int = 0,
+    warmup_learning_rate: float = 0.01,
+    warmup_steps: int = 500,
+    initial_learning_rate: float = 0.001,
+    image_size: str = "960,1280",
+    fpn_type: str = "nasfpn",
+    aug_scale_min: float = 0.8,
+    aug_scale_max: float = 1.2,
+    resnet_depth: int = 50,
+    init_checkpoint: str = "auto",
+    eval_batch_size: int = 8,
+    precision: str = "auto",
+    params_override: str = "",
+    accelerator_type: str = "",
+    accelerator_count: int = 0,
+    tpu_topology: str = "",
+    replica_count: int = 1,
+    project: str = "",
+    region: str = "",
+    machine_type: str = "",
+    trainer_image: str = "",
+    service_account: str = "",
+    base_output_directory: str = "",
+    tensorboard: str = "",
+    timeout_s: int = 604800,
+):
+    """Train RetinaNet (TensorFlow Model Garden) on the convert step's TFRecords."""
+    from components.train.task import run_task
+
+    run_task(**{k: v for k, v in locals().items() if k != "run_task"})

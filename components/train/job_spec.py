@@ -1,0 +1,142 @@
+"""Settings -> Vertex AI CustomJob worker pools and job dicts (REST field names).
+
+Nothing here talks to Google Cloud; ``launcher.py`` submits what these functions build, e.g.::
+
+    vertex = Vertex(project="p", region="us-central1")
+    custom_job(settings, vertex)   # {"display_name": ..., "job_spec": {"worker_pool_specs": [...], ...}}
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from components.common import images
+from components.train.settings import GPU_TYPES, TPU_V5E_TOPOLOGIES, Settings, SettingsError
+
+TRAINER_COMMAND = ["python", "-m", "components.train.trainer"]
+# Machine families each GPU attaches to (Compute Engine pairing rules).
+GPU_FAMILIES = {
+    "NVIDIA_TESLA_T4": "n1-", "NVIDIA_TESLA_V100": "n1-", "NVIDIA_TESLA_P100": "n1-", "NVIDIA_TESLA_P4": "n1-",
+    "NVIDIA_L4": "g2-", "NVIDIA_TESLA_A100": "a2-highgpu-", "NVIDIA_A100_80GB": "a2-ultragpu-",
+    "NVIDIA_H100_80GB": "a3-highgpu-", "NVIDIA_H100_MEGA_80GB": "a3-megagpu-", "NVIDIA_H200_141GB": "a3-ultragpu-",
+    "NVIDIA_B200": "a4-highgpu-",
+}
+_G2_BY_COUNT = {1: "g2-standard-8", 2: "g2-standard-24", 4: "g2-standard-48", 8: "g2-standard-96"}
+_TENSORBOARD = re.compile(r"^projects/[^/]+/locations/[^/]+/tensorboards/[^/]+$")
+
+
+def trainer_image(settings: Settings) -> str:
+    """The default training image: ``synthdet-train``, or ``synthdet-train-tpu`` for TPUs."""
+    name = "train-tpu" if settings.is_tpu else "train"
+    return f"{images.registry()}/synthdet-{name}:{images.tag()}"
+
+
+def default_machine_type(settings: Settings) -> str:
+    kind, count = settings.accelerator_type, settings.accelerator_count
+    if kind in ("TPU_V2", "TPU_V3"):
+        return "cloud-tpu"
+    if kind == "TPU_V5_LITEPOD":
+        return f"ct5lp-hightpu-{TPU_V5E_TOPOLOGIES[settings.tpu_topology]}t"
+    if kind == "NVIDIA_L4":
+        return _G2_BY_COUNT.get(count, "g2-standard-96")
+    if kind in ("NVIDIA_TESLA_A100", "NVIDIA_A100_80GB", "NVIDIA_H100_80GB", "NVIDIA_H100_MEGA_80GB",
+                "NVIDIA_H200_141GB", "NVIDIA_B200"):
+        return f"{GPU_FAMILIES[kind]}{count}g"
+    return "n1-standard-16"
+
+
+@dataclass(frozen=True)
+class Vertex:
+    """Where and how the CustomJob runs. Empty strings mean "not set"."""
+
+    project: str
+    region: str
+    machine_type: str = ""          # "" = a default for the accelerator (n1-standard-16 for CPU and T4/V100/P100)
+    trainer_image: str = ""         # "" = synthdet-train (or synthdet-train-tpu) from components.common.images
+    service_account: str = ""
+    base_output_directory: str = ""  # "" = the model dir; Vertex derives AIP_*_DIR from it
+    tensorboard: str = ""           # projects/P/locations/R/tensorboards/ID
+    display_name: str = "synthdet-train"
+    timeout_s: int = 7 * 24 * 3600
+    boot_disk_size_gb: int = 100
+    restart_job_on_worker_restart: bool = False
+    labels: dict = field(default_factory=lambda: {"app": "synthdet"})
+
+    def __post_init__(self) -> None:
+        for name in ("project", "region"):
+            if not getattr(self, name).strip():
+                raise SettingsError(name, "is required to run on Vertex AI (or pass --local)")
+        if self.tensorboard and not _TENSORBOARD.match(self.tensorboard):
+            raise SettingsError("tensorboard", f"expected projects/P/locations/R/tensorboards/ID, got "
+                                f"{self.tensorboard!r}")
+        if self.tensorboard and not self.service_account:
+            raise SettingsError("service_account", "Vertex AI TensorBoard uploads need a service account")
+        if self.timeout_s < 60:
+            raise SettingsError("timeout_s", f"must be at least 60 seconds, got {self.timeout_s}")
+
+
+def machine_type(settings: Settings, vertex: Vertex) -> str:
+    """The chosen or default machine type, checked against the accelerator."""
+    chosen = vertex.machine_type or default_machine_type(settings)
+    kind = settings.accelerator_type
+    if kind in ("TPU_V2", "TPU_V3") and chosen != "cloud-tpu":
+        raise SettingsError("machine_type", f"{kind} runs on machine type cloud-tpu, not {chosen!r}")
+    if kind == "TPU_V5_LITEPOD":
+        want = default_machine_type(settings)
+        if chosen != want:
+            raise SettingsError("machine_type", f"TPU v5e topology {settings.tpu_topology} needs {want}, "
+                                f"not {chosen!r}")
+    if kind in GPU_TYPES and not chosen.startswith(GPU_FAMILIES[kind]):
+        raise SettingsError("machine_type", f"{kind} attaches to {GPU_FAMILIES[kind]}* machines, not {chosen!r}")
+    return chosen
+
+
+def machine_spec(settings: Settings, vertex: Vertex) -> dict:
+    spec: dict = {"machine_type": machine_type(settings, vertex)}
+    if settings.accelerator_type == "TPU_V5_LITEPOD":
+        spec["tpu_topology"] = settings.tpu_topology
+    elif settings.accelerator_type:
+        spec["accelerator_type"] = settings.accelerator_type
+        spec["accelerator_count"] = settings.accelerator_count
+    return spec
+
+
+def worker_pool_specs(settings: Settings, vertex: Vertex) -> list[dict]:
+    """Pool 0 = the chief; a second pool holds the other ``replica_count - 1`` workers."""
+    pool = {
+        "machine_spec": machine_spec(settings, vertex),
+        "replica_count": 1,
+        "disk_spec": {"boot_disk_type": "pd-ssd", "boot_disk_size_gb": vertex.boot_disk_size_gb},
+        "container_spec": {"image_uri": vertex.trainer_image or trainer_image(settings),
+                           "command": list(TRAINER_COMMAND), "args": settings.to_args()},
+    }
+    pools = [pool]
+    if settings.replica_count > 1:
+        pools.append({**pool, "replica_count": settings.replica_count - 1})
+    return pools
+
+
+def base_output_directory(settings: Settings, vertex: Vertex) -> str:
+    return vertex.base_output_directory or settings.model_dir
+
+
+def custom_job(settings: Settings, vertex: Vertex) -> dict:
+    """The CustomJob resource as the REST API spells it."""
+    job_spec: dict = {
+        "worker_pool_specs": worker_pool_specs(settings, vertex),
+        "base_output_directory": {"output_uri_prefix": base_output_directory(settings, vertex)},
+        "scheduling": {"timeout": f"{vertex.timeout_s}s",
+                       "restart_job_on_worker_restart": vertex.restart_job_on_worker_restart},
+    }
+    if vertex.service_account:
+        job_spec["service_account"] = vertex.service_account
+    if vertex.tensorboard:
+        job_spec["tensorboard"] = vertex.tensorboard
+    return {"display_name": vertex.display_name, "job_spec": job_spec, "labels": dict(vertex.labels)}
+
+
+def vertex_environment(settings: Settings, vertex: Vertex) -> dict[str, str]:
+    """The AIP_* variables Vertex sets in the container (for checks made before submission)."""
+    base = base_output_directory(settings, vertex).rstrip("/")
+    return {"AIP_MODEL_DIR": f"{base}/model/", "AIP_CHECKPOINT_DIR": f"{base}/checkpoints/",
+            "AIP_TENSORBOARD_LOG_DIR": f"{base}/logs/"}

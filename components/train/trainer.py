@@ -1,0 +1,174 @@
+r"""The training entrypoint: the same code in the Vertex AI container and on this machine.
+
+Locally::
+
+    python -m components.train.trainer --preset local --train-data 'OUT/train/*.tfrecord' \
+        --eval-data 'OUT/eval/*.tfrecord' --label-map OUT/label_map.pbtxt --model-dir ./model
+
+On Vertex AI the CustomJob's container runs ``python -m components.train.trainer <Settings.to_args()>``;
+without ``--model-dir`` / ``--export-dir`` it takes ``AIP_CHECKPOINT_DIR`` / ``AIP_MODEL_DIR``, and it
+writes TensorBoard summaries to ``AIP_TENSORBOARD_LOG_DIR`` when set. It trains with an evaluation
+every ``train_steps_per_eval`` steps (Model Garden's train_and_eval, driven by Orbit), checkpoints
+into the model dir, resumes from the latest checkpoint there, and exports a SavedModel at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from typing import Any, Mapping, Sequence
+
+from components.common import uris
+from components.train import layout as layout_lib
+from components.train import preflight
+from components.train.model_garden import Runtime, build_params, runtime_for
+from components.train.settings import Settings, add_arguments, from_namespace
+
+logger = logging.getLogger(__name__)
+
+
+def scalar_metrics(output: Mapping[str, Any] | None) -> dict[str, float]:
+    """The numeric entries of an Orbit eval output (numpy scalars -> float)."""
+    out = {}
+    for key, value in (output or {}).items():
+        try:
+            out[key] = float(value)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def numpy_needs_annotation_file() -> bool:
+    """NumPy 2.4 breaks Model Garden's ground-truth conversion (cloud.md 6.1)."""
+    import numpy
+
+    major, minor = (int(p) for p in numpy.__version__.split(".")[:2])
+    return (major, minor) >= (2, 4)
+
+
+def annotation_file(layout: layout_lib.Layout, explicit: bool) -> str | None:
+    """The eval COCO file if it exists; its absence is an error where the fallback path crashes."""
+    if uris.exists(layout.annotation_file):
+        return layout.annotation_file
+    if explicit or numpy_needs_annotation_file():
+        raise preflight.PreflightError("annotation_file", f"{layout.annotation_file} does not exist; the convert "
+                                       "step writes eval_coco.json beside the label map")
+    logger.warning("No %s: ground truth for COCO metrics comes from the eval records", layout.annotation_file)
+    return None
+
+
+def is_chief(environ: Mapping[str, str]) -> bool:
+    """False on the extra workers of a multi-worker job; Vertex names pool 0 "chief" in TF_CONFIG."""
+    task = json.loads(environ.get("TF_CONFIG") or "{}").get("task", {})
+    return task.get("type", "chief") in ("chief", "master")
+
+
+def detect_runtime(settings: Settings) -> Runtime:
+    import tensorflow as tf
+
+    gpus = 0 if settings.accelerator_type else len(tf.config.list_physical_devices("GPU"))
+    return runtime_for(settings, visible_gpus=gpus)
+
+
+def _summary_managers(layout: layout_lib.Layout, trainer) -> dict:
+    """Write summaries to AIP_TENSORBOARD_LOG_DIR (streamed by Vertex TensorBoard) when it is elsewhere."""
+    if layout.tensorboard_dir == layout.model_dir:
+        return {}
+    import orbit
+    import tensorflow as tf
+
+    step = trainer.global_step
+    return {"summary_manager": orbit.utils.SummaryManager(
+                uris.join(layout.tensorboard_dir, "train"), tf.summary.scalar, global_step=step),
+            "eval_summary_manager": orbit.utils.SummaryManager(
+                uris.join(layout.tensorboard_dir, "validation"), tf.summary.scalar, global_step=step)}
+
+
+def train(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, float]:
+    """Train and evaluate, then export. Returns the last evaluation's metrics (AP, AP50, ...)."""
+    import tensorflow as tf
+    from official.common import distribute_utils
+    from official.core import task_factory, train_lib, train_utils
+    from official.modeling import performance
+
+    environ = environ if environ is not None else os.environ
+    layout = layout_lib.resolve(settings, environ)
+    runtime = detect_runtime(settings)
+    checked = preflight.check(settings, layout, replicas=runtime.replicas, check_dir=False)
+    params = build_params(settings, runtime, checked.num_classes, annotation_file(layout, bool(settings.annotation_file)))
+    logger.info("Training RetinaNet (ResNet-%d, %s, input %s, %d classes) on %s x%d: %s -> %s, steps %s..%d, "
+                "eval every %d", settings.resnet_depth, settings.fpn_type, params.task.model.input_size[:2],
+                checked.num_classes, runtime.strategy, runtime.replicas, settings.train_data, layout.model_dir,
+                checked.checkpoint_step or 0, settings.max_steps, settings.train_steps_per_eval)
+    train_utils.serialize_config(params, layout.model_dir)
+    if params.runtime.mixed_precision_dtype:
+        performance.set_mixed_precision_policy(params.runtime.mixed_precision_dtype)
+    strategy = distribute_utils.get_distribution_strategy(
+        distribution_strategy=params.runtime.distribution_strategy, all_reduce_alg=params.runtime.all_reduce_alg,
+        num_gpus=params.runtime.num_gpus, tpu_address=params.runtime.tpu)
+    evaluations: list[dict[str, float]] = []
+    started = time.monotonic()
+    with strategy.scope():
+        task = task_factory.get_task(params.task, logging_dir=layout.model_dir)
+        trainer = train_utils.create_trainer(params, task, train=True, evaluate=True)
+    train_lib.run_experiment(
+        distribution_strategy=strategy, task=task, mode="train_and_eval", params=params,
+        model_dir=layout.model_dir, trainer=trainer,
+        eval_actions=[lambda output: evaluations.append(scalar_metrics(output))],
+        **_summary_managers(layout, trainer))
+    elapsed = time.monotonic() - started
+    metrics = dict(evaluations[-1]) if evaluations else {}
+    metrics.update(step=float(trainer.global_step.numpy()), train_seconds=round(elapsed, 1))
+    if not is_chief(environ):
+        logger.info("Worker done at step %d; the chief exports", metrics["step"])
+        return metrics
+    uris.write_text(layout.metrics_file, json.dumps(metrics, indent=2, sort_keys=True))
+    logger.info("Trained to step %d in %.0f s; last evaluation: AP %.3f, AP50 %.3f", metrics["step"], elapsed,
+                metrics.get("AP", float("nan")), metrics.get("AP50", float("nan")))
+    export_in_subprocess(layout, settings.label_map)
+    return metrics
+
+
+def export_in_subprocess(layout: layout_lib.Layout, label_map: str) -> None:
+    """Export from a fresh process: float32 graph, no training state, no accelerator strategy."""
+    command = [sys.executable, "-m", "components.train.export", "--model-dir", layout.model_dir,
+               "--export-dir", layout.export_dir, "--label-map", label_map]
+    logger.info("Exporting the SavedModel to %s", layout.saved_model_dir)
+    done = subprocess.run(command, check=False)
+    if done.returncode:
+        raise RuntimeError(f"export to {layout.export_dir} failed (exit {done.returncode}): {' '.join(command)}")
+
+
+def parse(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Settings:
+    parser = argparse.ArgumentParser(prog="python -m components.train.trainer", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    for action in parser._actions:
+        if action.dest == "model_dir":
+            action.required = False
+    ns = parser.parse_args(argv)
+    filled = layout_lib.with_vertex_dirs(vars(ns), environ)
+    if not filled.get("model_dir"):
+        parser.error("--model-dir is required (or AIP_CHECKPOINT_DIR from Vertex AI)")
+    return from_namespace(argparse.Namespace(**filled))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from components.common.logs import configure
+
+    configure()
+    try:
+        settings = parse(argv, os.environ)
+        train(settings)
+    except preflight.SettingsError as err:
+        logger.error("%s", err)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
