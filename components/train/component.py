@@ -1,14 +1,15 @@
 """KFP component ``train``: convert output -> trained RetinaNet, exported as a SavedModel.
 
-With ``local=True`` the trainer runs in a child process of the component (CPU, or the GPUs it sees);
-otherwise the component submits a Vertex AI CustomJob running the same trainer in the train image,
+With ``mode="local"`` the trainer runs in a child process of the component (CPU, or the GPUs it sees);
+with ``mode="vertex"`` the component submits a Vertex AI CustomJob running the same trainer in the train image,
 writes ``gcp_resources`` so cancelling the pipeline cancels the job, and waits for it.
 Parameters keep the seed's names and defaults; with ``preset="local"`` a parameter left at its seed
 default takes the local preset's value (ResNet-18 at half width, 128x128, batch 8, 600 steps).
 
-Inputs:
-    examples: the convert step's output folder (train/, eval/, label_map.pbtxt, stats.json,
-        eval_coco.json).
+Inputs (the convert step's outputs):
+    train_data, eval_data: folders of ``*.tfrecord`` shards.
+    label_map: ``label_map.pbtxt``.
+    examples: the whole convert output folder (``stats.json`` and ``eval_coco.json`` are read there).
 Outputs:
     model: the exported SavedModel directory (signatures serving_default: uint8 images,
         serving_tf_example: serialized tf.Example); label_map.pbtxt sits in its parent folder.
@@ -24,12 +25,15 @@ from components.common.images import image_for
 
 @dsl.component(base_image=image_for("train"), install_kfp_package=False)
 def train(
+    train_data: Input[Dataset],
+    eval_data: Input[Dataset],
+    label_map: Input[Artifact],
     examples: Input[Dataset],
     model: Output[Model],
     checkpoints: Output[Artifact],
     metrics: Output[Metrics],
     gcp_resources: OutputPath(str),
-    local: bool = False,
+    mode: str = "vertex",
     preset: str = "seed",
     model_dir: str = "",
     resume: bool = False,
@@ -59,7 +63,7 @@ def train(
     machine_type: str = "",
     trainer_image: str = "",
     service_account: str = "",
-    base_output_directory: str = "",
+    base_output_dir: str = "",
     tensorboard: str = "",
     timeout_s: int = 604800,
 ):

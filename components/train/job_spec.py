@@ -54,7 +54,7 @@ class Vertex:
     machine_type: str = ""          # "" = a default for the accelerator (n1-standard-16 for CPU and T4/V100/P100)
     trainer_image: str = ""         # "" = synthdet-train (or synthdet-train-tpu) from components.common.images
     service_account: str = ""
-    base_output_directory: str = ""  # "" = the model dir; Vertex derives AIP_*_DIR from it
+    base_output_dir: str = ""        # "" = the model dir; Vertex derives AIP_*_DIR from it
     tensorboard: str = ""           # projects/P/locations/R/tensorboards/ID
     display_name: str = "synthdet-train"
     timeout_s: int = 7 * 24 * 3600
@@ -117,7 +117,7 @@ def worker_pool_specs(settings: Settings, vertex: Vertex) -> list[dict]:
 
 
 def base_output_directory(settings: Settings, vertex: Vertex) -> str:
-    return vertex.base_output_directory or settings.model_dir
+    return vertex.base_output_dir or settings.model_dir
 
 
 def custom_job(settings: Settings, vertex: Vertex) -> dict:

@@ -74,8 +74,8 @@ def run_local(settings: Settings) -> tuple[layout_lib.Layout, dict[str, float]]:
 class VertexClient:
     """The only place that calls google-cloud-aiplatform."""
 
-    def __init__(self, project: str, region: str) -> None:
-        self.project, self.region = project, region
+    def __init__(self, project: str, region: str, credentials: Any = None) -> None:
+        self.project, self.region, self.credentials = project, region, credentials
 
     def build(self, job: dict) -> Any:
         """An unsubmitted ``aiplatform.CustomJob`` from the REST-style dict."""
@@ -85,7 +85,7 @@ class VertexClient:
         return aiplatform.CustomJob(
             display_name=job["display_name"], worker_pool_specs=job["job_spec"]["worker_pool_specs"],
             base_output_dir=base, project=self.project, location=self.region, labels=job["labels"],
-            staging_bucket=base)
+            staging_bucket=base, credentials=self.credentials)
 
     def submit(self, job: dict) -> Any:
         custom_job = self.build(job)
@@ -98,7 +98,8 @@ class VertexClient:
     def get(self, resource_name: str) -> Any:
         from google.cloud import aiplatform
 
-        return aiplatform.CustomJob.get(resource_name, project=self.project, location=self.region)
+        return aiplatform.CustomJob.get(resource_name, project=self.project, location=self.region,
+                                        credentials=self.credentials)
 
 
 def _state_name(job: Any) -> str:

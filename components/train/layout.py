@@ -6,7 +6,8 @@
   ``<model dir>/export``.
 - TensorBoard summaries: ``AIP_TENSORBOARD_LOG_DIR`` when Vertex sets it (a Vertex TensorBoard streams
   only from there), else the model dir (``train/``, ``validation/``).
-- the eval metrics of the last evaluation: ``<model dir>/eval_metrics.json``.
+- the eval metrics of the last evaluation: ``<model dir>/eval_metrics.json``; every evaluation's
+  step, time and AP: ``<model dir>/eval_history.json``.
 - ``stats.json`` and ``eval_coco.json`` default to the label map's folder (the convert output).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from components.common import uris
 from components.train.settings import Settings
 
 METRICS_FILE = "eval_metrics.json"
+HISTORY_FILE = "eval_history.json"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,11 @@ class Layout:
     @property
     def metrics_file(self) -> str:
         return uris.join(self.model_dir, METRICS_FILE)
+
+    @property
+    def history_file(self) -> str:
+        """Step, seconds since the start of this process's training, AP and AP50 of each evaluation."""
+        return uris.join(self.model_dir, HISTORY_FILE)
 
 
 def sibling(path: str, name: str) -> str:

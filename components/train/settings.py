@@ -24,8 +24,9 @@ GPU_TYPES = (
 # TPU v2/v3 VMs: one accelerator_count of 8 cores. v5e: chips from tpu_topology, one core each.
 TPU_TYPES = ("TPU_V2", "TPU_V3", "TPU_V5_LITEPOD")
 TPU_V5E_TOPOLOGIES = {"1x1": 1, "2x2": 4, "2x4": 8}
-# GPUs without fast bfloat16 train in float16 with a dynamic loss scale.
-FLOAT16_GPUS = ("NVIDIA_TESLA_T4", "NVIDIA_TESLA_V100", "NVIDIA_TESLA_P4")
+# Tensor-core GPUs without bfloat16 train in float16 (dynamic loss scale); P100/P4 stay in float32.
+FLOAT16_GPUS = ("NVIDIA_TESLA_T4", "NVIDIA_TESLA_V100")
+FLOAT32_GPUS = ("NVIDIA_TESLA_P100", "NVIDIA_TESLA_P4")
 RESNET_DEPTHS = (10, 18, 26, 34, 50, 101, 152, 200, 270, 350, 420)
 FPN_TYPES = ("fpn", "nasfpn")
 PRECISIONS = ("auto", "float32", "float16", "bfloat16")
@@ -100,7 +101,7 @@ class Settings:
     resnet_depth: int = 50
     init_checkpoint: str = "auto"  # auto = ImageNet ResNet-50 backbone when depth is 50; none = random init
     eval_batch_size: int = 8
-    precision: str = "auto"        # auto = float32 on CPU, float16 on T4/V100/P4, bfloat16 elsewhere
+    precision: str = "auto"        # auto = float32 on CPU/P100/P4, float16 on T4/V100, bfloat16 elsewhere
     params_override: str = ""      # any other Model Garden keys: YAML/JSON or a.b=1,c.d=x; applied last
     # Hardware the trainer runs on.
     accelerator_type: str = ""     # "" = CPU (or, locally, whatever GPUs are visible)
@@ -189,6 +190,8 @@ class Settings:
             return self.precision
         if self.is_tpu:
             return "bfloat16"
+        if self.accelerator_type in FLOAT32_GPUS:
+            return "float32"
         if self.is_gpu:
             return "float16" if self.accelerator_type in FLOAT16_GPUS else "bfloat16"
         return "float32"

@@ -115,18 +115,23 @@ def train(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[
     with strategy.scope():
         task = task_factory.get_task(params.task, logging_dir=layout.model_dir)
         trainer = train_utils.create_trainer(params, task, train=True, evaluate=True)
+
+    def record(output) -> None:
+        evaluations.append({**scalar_metrics(output), "step": float(trainer.global_step.numpy()),
+                            "seconds": round(time.monotonic() - started, 1)})
+
     train_lib.run_experiment(
         distribution_strategy=strategy, task=task, mode="train_and_eval", params=params,
-        model_dir=layout.model_dir, trainer=trainer,
-        eval_actions=[lambda output: evaluations.append(scalar_metrics(output))],
-        **_summary_managers(layout, trainer))
+        model_dir=layout.model_dir, trainer=trainer, eval_actions=[record], **_summary_managers(layout, trainer))
     elapsed = time.monotonic() - started
-    metrics = dict(evaluations[-1]) if evaluations else {}
+    metrics = {k: v for k, v in evaluations[-1].items() if k != "seconds"} if evaluations else {}
     metrics.update(step=float(trainer.global_step.numpy()), train_seconds=round(elapsed, 1))
     if not is_chief(environ):
         logger.info("Worker done at step %d; the chief exports", metrics["step"])
         return metrics
     uris.write_text(layout.metrics_file, json.dumps(metrics, indent=2, sort_keys=True))
+    history = [{k: e[k] for k in ("step", "seconds", "AP", "AP50") if k in e} for e in evaluations]
+    uris.write_text(layout.history_file, json.dumps(history, indent=1))
     logger.info("Trained to step %d in %.0f s; last evaluation: AP %.3f, AP50 %.3f", metrics["step"], elapsed,
                 metrics.get("AP", float("nan")), metrics.get("AP50", float("nan")))
     export_in_subprocess(layout, settings.label_map)

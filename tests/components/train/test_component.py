@@ -1,0 +1,62 @@
+import json
+import os
+from typing import NamedTuple
+
+import pytest
+import yaml
+from kfp import compiler, dsl, local
+
+from components.train.component import train
+
+
+def test_component_compiles_with_the_seed_defaults(tmp_path):
+    path = str(tmp_path / "train.yaml")
+    compiler.Compiler().compile(train, path)
+    comp = yaml.safe_load(open(path))["components"]["comp-train"]
+    params = comp["inputDefinitions"]["parameters"]
+    defaults = {name: params[name].get("defaultValue") for name in params}
+    assert defaults["train_batch_size"] == 16 and defaults["num_eval_images"] == 200
+    assert defaults["train_steps_per_eval"] == 2000 and defaults["max_steps"] == 75000
+    assert defaults["image_size"] == "960,1280" and defaults["fpn_type"] == "nasfpn"
+    assert defaults["warmup_learning_rate"] == 0.01 and defaults["initial_learning_rate"] == 0.001
+    assert defaults["mode"] == "vertex" and defaults["preset"] == "seed"
+    assert set(comp["inputDefinitions"]["artifacts"]) == {"train_data", "eval_data", "label_map", "examples"}
+    outputs = comp["outputDefinitions"]
+    assert set(outputs["artifacts"]) == {"model", "checkpoints", "metrics"}
+    assert set(outputs["parameters"]) == {"gcp_resources"}
+
+
+Outputs = NamedTuple("Outputs", [("model", dsl.Model), ("checkpoints", dsl.Artifact), ("metrics", dsl.Metrics)])
+
+
+@dsl.pipeline
+def resume_pipeline(train_uri: str, eval_uri: str, label_map_uri: str, data: str, model_dir: str) -> Outputs:
+    """Import the convert output as the four artifacts the component takes, then train locally."""
+    def imported(uri, cls):
+        return dsl.importer(artifact_uri=uri, artifact_class=cls, reimport=False).output
+
+    task = train(train_data=imported(train_uri, dsl.Dataset), eval_data=imported(eval_uri, dsl.Dataset),
+                 label_map=imported(label_map_uri, dsl.Artifact), examples=imported(data, dsl.Dataset),
+                 mode="local", preset="local", model_dir=model_dir, resume=True, max_steps=6,
+                 train_steps_per_eval=2, warmup_steps=1, accelerator_type="NVIDIA_TESLA_P100", accelerator_count=1)
+    return Outputs(model=task.outputs["model"], checkpoints=task.outputs["checkpoints"],
+                   metrics=task.outputs["metrics"])
+
+
+@pytest.mark.slow
+def test_component_resumes_a_local_run_and_outputs_the_saved_model(trained, tmp_path):
+    model_dir = trained["model_dir"]
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "root"))
+    data = trained["data"]
+    run = resume_pipeline(train_uri=os.path.join(data, "train"), eval_uri=os.path.join(data, "eval"),
+                          label_map_uri=os.path.join(data, "label_map.pbtxt"), data=data, model_dir=model_dir)
+    # Resumed from ckpt-4 and trained to 6 (on this machine's CPU: the P100 request is for Vertex only).
+    assert os.path.exists(os.path.join(model_dir, "ckpt-6.index"))
+    assert json.load(open(os.path.join(model_dir, "eval_metrics.json")))["step"] == 6.0
+    model = run.outputs["model"]
+    assert model.uri == os.path.join(model_dir, "export", "saved_model")
+    assert os.path.exists(os.path.join(model.uri, "saved_model.pb"))
+    assert model.metadata["input_size"] == [128, 128] and model.metadata["preset"] == "local"
+    assert run.outputs["checkpoints"].uri == model_dir
+    metrics = run.outputs["metrics"].metadata
+    assert metrics["step"] == 6.0 and 0.0 <= metrics["AP50"] <= 1.0

@@ -1,0 +1,155 @@
+import json
+import os
+import shutil
+
+import pytest
+
+from components.common import uris
+from components.train import layout as layout_lib
+from components.train.preflight import PreflightError, check, checkpoint_step, match_files
+from tests.components.train.conftest import settings_for
+from tests.conftest import EMULATOR_BUCKET, upload_tree
+
+
+def run_check(settings, **kwargs):
+    return check(settings, layout_lib.resolve(settings), **kwargs)
+
+
+def expect(flag, settings, **kwargs):
+    with pytest.raises(PreflightError, match=flag) as err:
+        run_check(settings, **kwargs)
+    return str(err.value)
+
+
+@pytest.fixture
+def data(records, tmp_path):
+    """A private copy of the records folder that a test may damage."""
+    folder = str(tmp_path / "data")
+    shutil.copytree(records, folder)
+    return folder
+
+
+def rewrite_stats(folder, **changes):
+    path = os.path.join(folder, "stats.json")
+    stats = json.load(open(path))
+    stats.update(changes)
+    json.dump(stats, open(path, "w"))
+
+
+def test_a_good_run_passes_and_reports_what_it_read(records, tmp_path):
+    checked = run_check(settings_for(records, str(tmp_path / "m"), num_eval_images=8, num_classes=3))
+    assert checked.labels == {1: "rectangle", 2: "ellipse", 3: "triangle"}
+    assert checked.num_classes == 4 and checked.eval_examples == 8 and checked.checkpoint_step is None
+
+
+def test_num_classes_counts_object_classes_and_must_match_the_label_map(records, tmp_path):
+    message = expect("--num-classes", settings_for(records, str(tmp_path / "m"), num_classes=4, num_eval_images=8))
+    assert "label_map.pbtxt" in message and "id 3" in message
+
+
+def test_record_labels_beyond_the_label_map_are_refused(data, tmp_path):
+    rewrite_stats(data, num_classes=6)
+    assert "background" in expect("--label-map", settings_for(data, str(tmp_path / "m"), num_eval_images=8))
+
+
+def test_label_names_must_agree_with_stats(data, tmp_path):
+    rewrite_stats(data, labels={"1": "rectangle", "2": "circle", "3": "triangle"})
+    assert "circle" in expect("--label-map", settings_for(data, str(tmp_path / "m"), num_eval_images=8))
+
+
+def test_num_eval_images_cannot_exceed_the_eval_split(records, tmp_path):
+    message = expect("--num-eval-images", settings_for(records, str(tmp_path / "m")))
+    assert "200" in message and "8 eval" in message and "stats.json" in message
+
+
+def test_empty_splits_are_refused(data, tmp_path):
+    rewrite_stats(data, examples={"train": 0, "eval": 8})
+    expect("--train-data", settings_for(data, str(tmp_path / "m"), num_eval_images=8))
+
+
+def test_a_missing_stats_file_skips_the_count_unless_named(data, tmp_path):
+    os.remove(os.path.join(data, "stats.json"))
+    assert run_check(settings_for(data, str(tmp_path / "m"))).eval_examples is None
+    expect("--stats", settings_for(data, str(tmp_path / "m2"), stats=os.path.join(data, "stats.json")))
+
+
+def test_unreadable_label_map_names_the_flag(data, tmp_path):
+    open(os.path.join(data, "label_map.pbtxt"), "w").write("item { id: 0 name: 'x' }")
+    expect("--label-map", settings_for(data, str(tmp_path / "m"), num_eval_images=8))
+    os.remove(os.path.join(data, "label_map.pbtxt"))
+    expect("--label-map", settings_for(data, str(tmp_path / "m"), num_eval_images=8))
+
+
+def test_data_globs_must_match_files(records, tmp_path):
+    expect("--eval-data", settings_for(records, str(tmp_path / "m"), num_eval_images=8,
+                                       eval_data=os.path.join(records, "eval", "*.gz")))
+
+
+def write_checkpoint_state(model_dir, step):
+    os.makedirs(model_dir, exist_ok=True)
+    with open(os.path.join(model_dir, "checkpoint"), "w") as f:
+        f.write(f'model_checkpoint_path: "ckpt-{step}"\nall_model_checkpoint_paths: "ckpt-{step}"\n')
+
+
+def test_model_dir_must_be_empty_unless_resuming(records, tmp_path):
+    model_dir = str(tmp_path / "m")
+    write_checkpoint_state(model_dir, 600)
+    message = expect("--model-dir", settings_for(records, model_dir, num_eval_images=8))
+    assert "--resume" in message and "600" in message
+    assert run_check(settings_for(records, model_dir, num_eval_images=8, resume=True)).checkpoint_step == 600
+    os.makedirs(str(tmp_path / "empty"))
+    assert run_check(settings_for(records, str(tmp_path / "empty"), num_eval_images=8)).checkpoint_step is None
+
+
+def test_resume_needs_a_checkpoint_and_steps_left(records, tmp_path):
+    expect("--resume", settings_for(records, str(tmp_path / "none"), num_eval_images=8, resume=True))
+    model_dir = str(tmp_path / "m")
+    write_checkpoint_state(model_dir, 75000)
+    message = expect("--max-steps", settings_for(records, model_dir, num_eval_images=8, resume=True))
+    assert "75000" in message and "only evaluate" in message
+
+
+def test_a_restarted_worker_skips_the_empty_dir_check(records, tmp_path):
+    model_dir = str(tmp_path / "m")
+    write_checkpoint_state(model_dir, 40)
+    assert run_check(settings_for(records, model_dir, num_eval_images=8), check_dir=False).checkpoint_step == 40
+
+
+def test_checkpoint_step_reads_the_state_file(tmp_path):
+    assert checkpoint_step(str(tmp_path)) is None
+    write_checkpoint_state(str(tmp_path), 2000)
+    assert checkpoint_step(str(tmp_path)) == 2000
+
+
+def test_batch_must_divide_over_the_replicas(records, tmp_path):
+    settings = settings_for(records, str(tmp_path / "m"), num_eval_images=8, train_batch_size=12)
+    expect("--train-batch-size", settings, replicas=8)
+    gpus = settings_for(records, str(tmp_path / "m"), num_eval_images=8, train_batch_size=6,
+                        accelerator_type="NVIDIA_TESLA_T4", accelerator_count=4)
+    assert "4 replicas" in expect("--train-batch-size", gpus)
+
+
+def test_tpu_needs_gcs_data_and_model_dir(records, tmp_path):
+    tpu = settings_for(records, "gs://b/model", num_eval_images=8, accelerator_type="TPU_V3", accelerator_count=8)
+    assert "gs://" in expect("--train-data", tpu)
+    tpu = tpu.replace(train_data="gs://b/train-*", eval_data="gs://b/eval-*", model_dir=str(tmp_path))
+    expect("--model-dir", tpu)
+
+
+def test_vertex_jobs_cannot_read_local_files(records, tmp_path):
+    remote = settings_for(records, "gs://b/model", num_eval_images=8, train_data="gs://b/t/*", eval_data="gs://b/e/*")
+    expect("--label-map", remote, remote=True)
+
+
+def test_gcs_paths_are_checked_through_the_storage_api(gcs_emulator, records):
+    root = f"gs://{EMULATOR_BUCKET}/preflight"
+    upload_tree(records, root + "/data")
+    assert len(match_files(root + "/data/train/*.tfrecord")) == 2
+    assert match_files(root + "/data/train/*.tfrecord," + root + "/data/eval/eval-*")[-1].endswith("eval-00001-of-00002.tfrecord")
+    settings = settings_for(root + "/data", root + "/model", num_eval_images=8).replace(
+        train_data=root + "/data/train/*.tfrecord", eval_data=root + "/data/eval/*.tfrecord",
+        label_map=root + "/data/label_map.pbtxt")
+    assert run_check(settings, remote=True).num_classes == 4
+    uris.write_text(root + "/model/checkpoint", 'model_checkpoint_path: "ckpt-10"\n')
+    expect("--model-dir", settings, remote=True)
+    assert run_check(settings.replace(resume=True), remote=True).checkpoint_step == 10
