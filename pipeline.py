@@ -116,10 +116,11 @@ def synthdet_pipeline(
         given.set_caching_options(False)
     source = dsl.OneOf(moved.outputs["dataset_uri"], given.output)
 
+    beam = dict(runner=convert_runner, project=project, region=region, temp_location=dataflow_temp_location,
+                max_num_workers=dataflow_max_workers, machine_type=dataflow_machine_type,
+                service_account=service_account)
     examples = convert(source=source, eval_pct=eval_pct, dataset_format=dataset_format,
-                       max_bad_fraction=max_bad_fraction, runner=convert_runner, project=project,
-                       region=region, temp_location=dataflow_temp_location, max_num_workers=dataflow_max_workers,
-                       machine_type=dataflow_machine_type, service_account=service_account)
+                       max_bad_fraction=max_bad_fraction, **beam)
     examples.set_display_name("Convert to TFRecords").set_caching_options(True)
     preview(examples=examples.outputs["examples"]).set_display_name("Preview dataset")
 
@@ -142,10 +143,8 @@ def synthdet_pipeline(
     scored.set_display_name("Evaluate on synthetic eval split")
 
     with dsl.If(real_dataset_uri != "", name="with-real-photos"):
-        real = convert(source=real_dataset_uri, eval_pct=100.0, runner=convert_runner, project=project,
-                       region=region, temp_location=dataflow_temp_location,
-                       max_num_workers=dataflow_max_workers, machine_type=dataflow_machine_type,
-                       service_account=service_account, reference_label_map=examples.outputs["label_map"])
+        real = convert(source=real_dataset_uri, eval_pct=100.0,
+                       reference_label_map=examples.outputs["label_map"], **beam)
         real.set_display_name("Convert real photos").set_caching_options(True)
         evaluate(model=trained.outputs["model"], eval_data=real.outputs["eval_data"],
                  label_map=examples.outputs["label_map"]).set_display_name("Evaluate on real photos")
@@ -188,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("demo", help="run the whole pipeline locally on the generated sample")
     d.add_argument("--workdir", default="demo_output")
     d.add_argument("--images", type=int, default=300, help="sample images (default 300)")
-    d.add_argument("--max-steps", type=int, default=700, help="training steps (default 700)")
+    d.add_argument("--max-steps", type=int, default=600, help="training steps (default 600)")
     s = sub.add_parser("submit", help="submit the compiled pipeline to Vertex AI Pipelines")
     s.add_argument("--project", required=True)
     s.add_argument("--region", required=True)

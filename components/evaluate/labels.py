@@ -2,28 +2,7 @@
 from __future__ import annotations
 
 from components.common import uris
-from components.common.label_map import parse_pbtxt
-
-
-def parse_csv(text: str, source: str = "label map") -> dict[int, str]:
-    """``id,name`` lines (no header) -> ``{id: name}``."""
-    out: dict[int, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        head, sep, name = line.partition(",")
-        try:
-            label_id = int(head)
-        except ValueError:
-            label_id = 0
-        if not sep or label_id < 1 or not name:
-            raise ValueError(f"{source} line {number}: {line!r}; expected 'id,name' with id >= 1")
-        if label_id in out:
-            raise ValueError(f"{source} line {number}: id {label_id} listed twice")
-        out[label_id] = name
-    if not out:
-        raise ValueError(f"{source}: no classes")
-    return out
+from components.common.label_map import parse_csv, parse_pbtxt
 
 
 def read_label_map(uri: str) -> dict[int, str]:
