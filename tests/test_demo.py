@@ -9,7 +9,7 @@ from components.workflow.demo import run_demo, summary
 def test_whole_pipeline_runs_locally_on_a_tiny_sample(tmp_path, monkeypatch):
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
     result = run_demo(str(tmp_path / "demo"), images=40, max_steps=30, width=160, height=120)
-    summary_doc = result.metrics.get("summary", result.metrics)
+    summary_doc = result.metrics["metrics"]
     assert 0.0 <= summary_doc["AP50"] <= 1.0 and "AP" in summary_doc
     assert os.path.exists(os.path.join(result.model, "saved_model.pb"))
     report = open(result.report).read()

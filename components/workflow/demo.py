@@ -103,7 +103,7 @@ def _collect(workdir: str, seconds: float) -> DemoResult:
 
 
 def summary(result: DemoResult) -> str:
-    m = result.metrics.get("summary", result.metrics)
+    m = result.metrics["metrics"]
     lines = [f"mAP@0.5        {m.get('AP50', float('nan')):.3f}",
              f"mAP@[.5:.95]   {m.get('AP', float('nan')):.3f}",
              f"report         {result.report}",
