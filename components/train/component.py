@@ -4,7 +4,7 @@ With ``mode="local"`` the trainer runs in a child process of the component (CPU,
 with ``mode="vertex"`` the component submits a Vertex AI CustomJob running the same trainer in the train image,
 writes ``gcp_resources`` so cancelling the pipeline cancels the job, and waits for it.
 Parameters keep the seed's names and defaults; with ``preset="local"`` a parameter left at its seed
-default takes the local preset's value (ResNet-18 at half width, 128x128, batch 8, 600 steps).
+default takes the local preset's value (ResNet-18 at half width, 256x256, batch 8, 500 steps).
 
 Inputs (the convert step's outputs):
     train_data, eval_data: folders of ``*.tfrecord`` shards.

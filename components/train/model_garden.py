@@ -65,22 +65,29 @@ def steps_per_loop(settings: Settings, runtime: Runtime) -> int:
     return max(d for d in range(1, min(cap, interval) + 1) if interval % d == 0)
 
 
-def eval_batch_and_steps(settings: Settings, runtime: Runtime) -> tuple[int, int]:
-    """Global eval batch (a multiple of the replicas) and validation steps (-1 = whole split)."""
+def eval_batch_and_steps(settings: Settings, runtime: Runtime, eval_examples: int | None = None) -> tuple[int, int]:
+    """Global eval batch (a multiple of the replicas) and validation steps (-1 = whole split).
+
+    The batch never exceeds the images to evaluate: a split smaller than one batch would give none.
+    """
     batch = settings.eval_batch_size
     if settings.num_eval_images > 0:
         batch = min(batch, settings.num_eval_images)
+    if eval_examples:
+        batch = min(batch, eval_examples)
     batch = max(runtime.replicas, batch // runtime.replicas * runtime.replicas)
     if settings.num_eval_images == -1:
         return batch, -1
     return batch, max(1, settings.num_eval_images // batch)
 
 
-def overrides(settings: Settings, runtime: Runtime, num_classes: int, annotation_file: str | None) -> dict:
-    """The one override dict for the preset experiment. ``num_classes`` counts the background."""
+def overrides(settings: Settings, runtime: Runtime, num_classes: int, annotation_file: str | None,
+              eval_examples: int | None = None) -> dict:
+    """The one override dict for the preset experiment. ``num_classes`` counts the background;
+    ``eval_examples`` is the eval split's size when known (stats.json)."""
     height, width = pad_to_multiple(settings.image_hw, 2 ** MAX_LEVEL)
     dtype = settings.mixed_precision()
-    eval_batch, eval_steps = eval_batch_and_steps(settings, runtime)
+    eval_batch, eval_steps = eval_batch_and_steps(settings, runtime, eval_examples)
     loop = steps_per_loop(settings, runtime)
     data = {"dtype": dtype}
     return {
@@ -105,7 +112,9 @@ def overrides(settings: Settings, runtime: Runtime, num_classes: int, annotation
                 "parser": {"aug_rand_hflip": True, "aug_scale_min": settings.aug_scale_min,
                            "aug_scale_max": settings.aug_scale_max},
             },
-            "validation_data": {**data, "input_path": settings.eval_data, "global_batch_size": eval_batch},
+            # A last partial batch is evaluated too, except on TPUs, which need static shapes.
+            "validation_data": {**data, "input_path": settings.eval_data, "global_batch_size": eval_batch,
+                                "drop_remainder": runtime.strategy == "tpu"},
         },
         "trainer": {
             "train_steps": settings.max_steps,
@@ -125,7 +134,8 @@ def overrides(settings: Settings, runtime: Runtime, num_classes: int, annotation
     }
 
 
-def build_params(settings: Settings, runtime: Runtime, num_classes: int, annotation_file: str | None):
+def build_params(settings: Settings, runtime: Runtime, num_classes: int, annotation_file: str | None,
+                 eval_examples: int | None = None):
     """The locked ExperimentConfig. Raises SettingsError for a bad params_override or input size."""
     from official.core import exp_factory
     from official.modeling.hyperparams import params_dict
@@ -136,7 +146,7 @@ def build_params(settings: Settings, runtime: Runtime, num_classes: int, annotat
         logger.info("image_size %s is padded up to %d,%d (each side a multiple of %d for levels 3-%d)",
                     settings.image_size, padded[0], padded[1], 2 ** MAX_LEVEL, MAX_LEVEL)
     params = exp_factory.get_exp_config(EXPERIMENT)
-    params.override(overrides(settings, runtime, num_classes, annotation_file), is_strict=True)
+    params.override(overrides(settings, runtime, num_classes, annotation_file, eval_examples), is_strict=True)
     params.override(PRESET_OVERRIDES[settings.preset], is_strict=True)
     if settings.params_override:
         try:

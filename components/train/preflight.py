@@ -94,6 +94,9 @@ def check_eval_count(settings: Settings, stats: dict | None, stats_path: str) ->
         raise PreflightError("train_data", f"{stats_path} counts no train examples")
     if evaluation < 1:
         raise PreflightError("eval_data", f"{stats_path} counts no eval examples")
+    if settings.replicas and evaluation < settings.replicas:
+        raise PreflightError("eval_data", f"{evaluation} eval examples ({stats_path}) cannot fill one batch "
+                             f"over {settings.replicas} replicas")
     if settings.num_eval_images > evaluation:
         raise PreflightError("num_eval_images", f"{settings.num_eval_images} is more than the {evaluation} eval "
                              f"examples in {stats_path}")

@@ -43,7 +43,8 @@ def scalar_metrics(output: Mapping[str, Any] | None) -> dict[str, float]:
 
 
 def numpy_needs_annotation_file() -> bool:
-    """NumPy 2.4 breaks Model Garden's ground-truth conversion (cloud.md 6.1)."""
+    """NumPy >= 2.4 makes Model Garden 2.20's ground-truth conversion raise (``int()`` of a 1-element
+    array in ``coco_utils.convert_groundtruths_to_coco_dataset``); an annotation file avoids that path."""
     import numpy
 
     major, minor = (int(p) for p in numpy.__version__.split(".")[:2])
@@ -99,7 +100,8 @@ def train(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[
     layout = layout_lib.resolve(settings, environ)
     runtime = detect_runtime(settings)
     checked = preflight.check(settings, layout, replicas=runtime.replicas, check_dir=False)
-    params = build_params(settings, runtime, checked.num_classes, annotation_file(layout, bool(settings.annotation_file)))
+    annotations = annotation_file(layout, bool(settings.annotation_file))
+    params = build_params(settings, runtime, checked.num_classes, annotations, checked.eval_examples)
     logger.info("Training RetinaNet (ResNet-%d, %s, input %s, %d classes) on %s x%d: %s -> %s, steps %s..%d, "
                 "eval every %d", settings.resnet_depth, settings.fpn_type, params.task.model.input_size[:2],
                 checked.num_classes, runtime.strategy, runtime.replicas, settings.train_data, layout.model_dir,
@@ -151,10 +153,7 @@ def export_in_subprocess(layout: layout_lib.Layout, label_map: str) -> None:
 def parse(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Settings:
     parser = argparse.ArgumentParser(prog="python -m components.train.trainer", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
-    for action in parser._actions:
-        if action.dest == "model_dir":
-            action.required = False
+    add_arguments(parser, optional=("model_dir",))
     ns = parser.parse_args(argv)
     filled = layout_lib.with_vertex_dirs(vars(ns), environ)
     if not filled.get("model_dir"):

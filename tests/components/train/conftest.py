@@ -44,7 +44,7 @@ def settings_for(folder: str, model_dir: str, **changes):
 
 @pytest.fixture(scope="session")
 def trained(converted, tmp_path_factory):
-    """One short local run through the CLI: 4 steps, evaluating every 2, then the export.
+    """One short local run through the CLI: 4 steps at 128x128, evaluating every 2, then the export.
 
     Returns the CLI's printed summary (saved_model, model_dir, metrics) plus the data folder.
     """
@@ -60,7 +60,8 @@ def trained(converted, tmp_path_factory):
         code = main(["--local", "--preset", "local", "--train-data", os.path.join(converted, "train", "*.tfrecord"),
                      "--eval-data", os.path.join(converted, "eval", "*.tfrecord"),
                      "--label-map", os.path.join(converted, "label_map.pbtxt"), "--model-dir", model_dir,
-                     "--max-steps", "4", "--train-steps-per-eval", "2", "--warmup-steps", "1"])
+                     "--max-steps", "4", "--train-steps-per-eval", "2", "--warmup-steps", "1",
+                     "--image-size", "128,128"])
     assert code == 0
     summary = json.loads(out.getvalue())
     summary["data"] = converted

@@ -37,10 +37,12 @@ def test_saved_model_serves_images_and_tf_examples(trained):
     assert out["detection_boxes"].shape == (1, 100, 4) and out["detection_scores"].shape == (1, 100)
     assert out["detection_classes"].shape == (1, 100) and out["num_detections"].shape == (1,)
     info = out["image_info"].numpy()
-    assert info.shape == (1, 4, 2) and tuple(info[0, 0]) == (height, width)
-    scale = info[0, 2]
-    assert tuple(np.round(info[0, 1])) == (round(height * scale[0]), round(width * scale[1]))
-    assert max(info[0, 1]) <= 128
+    # Rows: original size, model input size, y/x scale (aspect kept), offset.
+    assert info.shape == (1, 4, 2) and tuple(info[0, 0]) == (height, width) and tuple(info[0, 1]) == (128, 128)
+    scale = min(128 / height, 128 / width)
+    np.testing.assert_allclose(info[0, 2], [scale, scale], rtol=1e-4)
+    boxes = out["detection_boxes"].numpy()[0] / np.tile(info[0, 2], 2)
+    assert boxes.max() <= max(height, width) + 1  # back in original-image pixels
 
     by_example = loaded.signatures["serving_tf_example"](inputs=tf.constant([record]))
     assert set(by_example) == OUTPUTS

@@ -84,7 +84,7 @@ def test_submits_records_the_handle_and_waits_for_success(remote, tmp_path, capl
     assert layout.saved_model_dir == remote.model_dir + "/export/saved_model"
     [spec] = client.submitted
     args = spec["job_spec"]["worker_pool_specs"][0]["container_spec"]["args"]
-    assert args[args.index("--export-dir") + 1] == remote.model_dir + "/export"
+    assert f"--export-dir={remote.model_dir}/export" in args
     assert gcp_resources.read(path, "CustomJob") == f"https://us-central1-aiplatform.googleapis.com/v1/{NAME}"
     assert console_url(NAME) in caplog.text and "JOB_STATE_RUNNING" in caplog.text
     assert job.polls >= 3 and not job.cancelled

@@ -58,7 +58,7 @@ def test_local_preset_is_small_and_offline():
     settings = Settings.create("local", **BASE)
     params = build_params(settings, Runtime("one_device"), 4, None)
     model = params.task.model
-    assert list(model.input_size) == [128, 128, 3] and model.backbone.resnet.model_id == 18
+    assert list(model.input_size) == [256, 256, 3] and model.backbone.resnet.model_id == 18
     assert model.backbone.resnet.depth_multiplier == 0.5 and model.head.num_filters == 64
     assert model.decoder.type == "fpn" and model.decoder.fpn.num_filters == 64
     assert params.task.init_checkpoint is None and params.task.annotation_file is None
@@ -123,3 +123,10 @@ def test_eval_batches_cover_num_eval_images_and_divide_over_replicas():
     assert eval_batch_and_steps(seed(num_eval_images=-1), GPU) == (8, -1)
     assert eval_batch_and_steps(seed(eval_batch_size=12), Runtime("tpu", 0, 8)) == (8, 25)
     assert eval_batch_and_steps(seed(num_eval_images=3), Runtime("tpu", 0, 8)) == (8, 1)
+    assert eval_batch_and_steps(seed(num_eval_images=-1), GPU, eval_examples=7) == (7, -1)
+
+
+def test_partial_eval_batches_are_kept_except_on_tpu():
+    gpu = overrides(seed(), GPU, 4, None)["task"]["validation_data"]
+    tpu = overrides(seed(accelerator_type="TPU_V2", accelerator_count=8), Runtime("tpu", 0, 8), 4, None)
+    assert gpu["drop_remainder"] is False and tpu["task"]["validation_data"]["drop_remainder"] is True

@@ -67,6 +67,14 @@ def test_empty_splits_are_refused(data, tmp_path):
     expect("--train-data", settings_for(data, str(tmp_path / "m"), num_eval_images=8))
 
 
+def test_tpu_eval_split_must_fill_a_batch(data, tmp_path):
+    rewrite_stats(data, examples={"train": 24, "eval": 5})
+    tpu = settings_for(data, "gs://b/m", num_eval_images=5, accelerator_type="TPU_V2", accelerator_count=8,
+                       train_data="gs://b/t/*", eval_data="gs://b/e/*", train_batch_size=8)
+    with pytest.raises(PreflightError, match="--eval-data.*8 replicas"):
+        check(tpu, layout_lib.resolve(tpu))
+
+
 def test_a_missing_stats_file_skips_the_count_unless_named(data, tmp_path):
     os.remove(os.path.join(data, "stats.json"))
     assert run_check(settings_for(data, str(tmp_path / "m"))).eval_examples is None
