@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("demo", help="run the whole pipeline locally on the generated sample")
     d.add_argument("--workdir", default="demo_output")
     d.add_argument("--images", type=int, default=300, help="sample images (default 300)")
-    d.add_argument("--max-steps", type=int, default=600, help="training steps (default 600)")
+    d.add_argument("--max-steps", type=int, default=500, help="training steps (default 500)")
     s = sub.add_parser("submit", help="submit the compiled pipeline to Vertex AI Pipelines")
     s.add_argument("--project", required=True)
     s.add_argument("--region", required=True)

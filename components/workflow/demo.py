@@ -1,6 +1,6 @@
 """The whole pipeline on this machine: sample data, Unity Simulation emulator, kfp local runner.
 
-    python pipeline.py demo [--workdir demo_output] [--images 300] [--max-steps 600]
+    python pipeline.py demo [--workdir demo_output] [--images 300] [--max-steps 500]
 
 Generates the sample run execution into the emulator's store, starts the emulator on a free
 loopback port, compiles the pipeline, and runs the compiled spec with KFP's SubprocessRunner:
@@ -39,13 +39,13 @@ def local_arguments(sample, api_url: str, buckets_root: str, max_steps: int) -> 
         "run_execution_id": sample.run_execution_id, "bucket": DEMO_BUCKET,
         "usim_api_url": api_url, "buckets_root": buckets_root, "transfer_poll_interval": 1.0,
         "convert_runner": "DirectRunner", "training_mode": "local", "training_preset": "local",
-        # 128x128: ResNet-18 trains at several steps/s on 2 cores and the shapes stay large enough.
-        "image_size": "128,128", "max_steps": max_steps, "train_steps_per_eval": max_steps,
-        "upload_model": False,
+        # The trainer's "local" preset (ResNet-18, 256x256, batch 8) fills in the other flags.
+        "max_steps": max_steps, "train_steps_per_eval": max_steps,
+        "warmup_steps": max(1, min(100, max_steps // 5)), "upload_model": False,
     }
 
 
-def run_demo(workdir: str, images: int = 300, max_steps: int = 600, width: int = 320, height: int = 240) -> DemoResult:
+def run_demo(workdir: str, images: int = 300, max_steps: int = 500, width: int = 320, height: int = 240) -> DemoResult:
     """Run the demo in ``workdir`` (replaced); returns where its results are."""
     from kfp import components, local
 
