@@ -1,7 +1,8 @@
-"""Training throughput (steps/s, images/s) of the Model Garden RetinaNet trainer, and time to a target mAP.
+r"""Training throughput (steps/s, images/s) of the Model Garden RetinaNet trainer, and time to a target mAP.
 
     python benchmarks/train_bench.py                       # local preset on this machine's CPU (or GPU)
-    python benchmarks/train_bench.py --preset seed --image-size 1024,1280 --batch 8 --accelerator-type NVIDIA_H100_80GB --accelerator-count 1
+    python benchmarks/train_bench.py --preset seed --batch 8 \
+        --accelerator-type NVIDIA_H100_80GB --accelerator-count 1   # the seed's 960,1280 NAS-FPN on one H100
     python benchmarks/train_bench.py --time-to-map 0.8 --max-steps 1200 --eval-every 100
 
 Data: the sample generator's Unity Simulation layout (``--images`` at ``--width`` x ``--height``),
@@ -74,20 +75,22 @@ def throughput(settings: Settings, warmup: int, steps: int) -> dict:
     with strategy.scope():
         task = task_factory.get_task(params.task, logging_dir=layout.model_dir)
         trainer = train_utils.create_trainer(params, task, train=True, evaluate=False)
-    start = time.monotonic()
-    trainer.train(tf.constant(warmup, dtype=tf.int32))
-    float(trainer.train_loss.result())
-    compile_s = time.monotonic() - start
-    start = time.monotonic()
-    trainer.train(tf.constant(steps, dtype=tf.int32))
-    float(trainer.train_loss.result())  # waits for the device
-    seconds = time.monotonic() - start
+    with strategy.scope():
+        start = time.monotonic()
+        trainer.train(tf.constant(warmup, dtype=tf.int32))
+        float(trainer.train_loss.result())
+        compile_s = time.monotonic() - start
+        start = time.monotonic()
+        trainer.train(tf.constant(steps, dtype=tf.int32))
+        float(trainer.train_loss.result())  # waits for the device
+        seconds = time.monotonic() - start
     devices = [d.device_type for d in tf.config.list_logical_devices()]
     return {"device": "GPU x%d" % devices.count("GPU") if "GPU" in devices else f"CPU x{os.cpu_count()}",
             "strategy": runtime.strategy, "precision": params.runtime.mixed_precision_dtype,
             "input": list(params.task.model.input_size[:2]), "batch": settings.train_batch_size,
             "first_loop_s": round(compile_s, 1), "steps": steps, "seconds": round(seconds, 2),
-            "steps_per_s": round(steps / seconds, 2), "images_per_s": round(steps * settings.train_batch_size / seconds, 1)}
+            "steps_per_s": round(steps / seconds, 2),
+            "images_per_s": round(steps * settings.train_batch_size / seconds, 1)}
 
 
 def time_to_map(settings: Settings, target: float) -> dict:

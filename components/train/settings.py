@@ -248,7 +248,8 @@ HELP = {
     "aug_scale_min": "smallest random scale (training augmentation)",
     "aug_scale_max": "largest random scale",
     "resnet_depth": "ResNet backbone depth (18, 34, 50, 101, ...)",
-    "init_checkpoint": "backbone checkpoint: auto (ImageNet ResNet-50 from gs://cloud-tpu-checkpoints), none, or a path",
+    "init_checkpoint": "backbone checkpoint: auto (ImageNet ResNet-50 from gs://cloud-tpu-checkpoints), "
+                       "none, or a path",
     "eval_batch_size": "global eval batch",
     "precision": "auto, float32, float16 or bfloat16",
     "params_override": "further Model Garden keys, applied last: YAML/JSON, a.b=1,c.d=x, or a YAML file",
@@ -268,7 +269,8 @@ def add_arguments(parser: argparse.ArgumentParser, optional: Sequence[str] = ())
     for f in fields(Settings):
         if f.name == "preset":
             group.add_argument("--preset", choices=tuple(PRESETS), default="seed",
-                               help="defaults to start from: seed (the tutorial's) or local (a few minutes on a 2-core CPU)")
+                               help="defaults to start from: seed (the tutorial's) or local "
+                                    "(a few minutes on a 2-core CPU)")
             continue
         if f.type == "bool":
             group.add_argument(flag(f.name), action="store_true", default=None,

@@ -153,7 +153,8 @@ def test_gcs_paths_are_checked_through_the_storage_api(gcs_emulator, records):
     root = f"gs://{EMULATOR_BUCKET}/preflight"
     upload_tree(records, root + "/data")
     assert len(match_files(root + "/data/train/*.tfrecord")) == 2
-    assert match_files(root + "/data/train/*.tfrecord," + root + "/data/eval/eval-*")[-1].endswith("eval-00001-of-00002.tfrecord")
+    both = match_files(root + "/data/train/*.tfrecord," + root + "/data/eval/eval-*")
+    assert len(both) == 4 and both[-1] == root + "/data/eval/eval-00001-of-00002.tfrecord"
     settings = settings_for(root + "/data", root + "/model", num_eval_images=8).replace(
         train_data=root + "/data/train/*.tfrecord", eval_data=root + "/data/eval/*.tfrecord",
         label_map=root + "/data/label_map.pbtxt")
