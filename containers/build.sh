@@ -11,8 +11,11 @@ registry="${SYNTHDET_IMAGE_REGISTRY:?set SYNTHDET_IMAGE_REGISTRY, e.g. us-centra
 tag="${SYNTHDET_IMAGE_TAG:-0.1.0}"
 images=("$@")
 [ ${#images[@]} -gt 0 ] || images=(transfer convert train evaluate)
+# TPU training uses synthdet-train-tpu, built from containers/train/Dockerfile.tpu: pass "train-tpu".
+
 for name in "${images[@]}"; do
   dockerfile="containers/${name}/Dockerfile"
+  [ "$name" = train-tpu ] && dockerfile="containers/train/Dockerfile.tpu"
   [ -f "$dockerfile" ] || { echo "no $dockerfile" >&2; exit 2; }
   image="${registry}/synthdet-${name}:${tag}"
   echo "building ${image}"
