@@ -52,13 +52,12 @@ def discover(files: list[str], fmt: str = "auto") -> Discovery:
     if fmt in ("auto", "solo"):
         datasets += _solo(files, file_set)
     datasets, superseded = _latest_attempts(datasets)
-    claimed = tuple(d.root + "/" if d.root else "" for d in datasets)
+    roots = [d.root for d in datasets]
     candidates: tuple[str, ...] = ()
     if fmt in ("auto", "coco", "unity-real"):
-        candidates = tuple(
-            f for f in files
-            if f.endswith(".json") and not _UNITY_JSON.search(f)
-            and not any(f.startswith(c) for c in claimed if c) and not (claimed and "" in claimed))
+        # JSON inside a Perception/SOLO dataset belongs to it; a dataset at the root claims everything.
+        candidates = tuple(f for f in files if f.endswith(".json") and not _UNITY_JSON.search(f)
+                           and not any(r == "" or f.startswith(r + "/") for r in roots))
     return Discovery(tuple(datasets), tuple(superseded), candidates)
 
 
