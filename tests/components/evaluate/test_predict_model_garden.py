@@ -26,6 +26,9 @@ def model_garden_export(tmp_path_factory):
     model.detection_generator.pre_nms_score_threshold = 0.0
     model.detection_generator.max_num_detections = 20
     params.task.init_checkpoint = None
+    # untrained weights are random: fix them so the exported model is the same on every run
+    import tensorflow as tf
+    tf.keras.utils.set_random_seed(0)
     params.runtime.mixed_precision_dtype = "float32"
     export_dir = str(tmp_path_factory.mktemp("model_garden"))
     export_lib.export_inference_graph(
@@ -51,7 +54,12 @@ def test_model_garden_export_is_read_and_mapped_back(model_garden_export, eval_s
                 scale = min(INPUT / ex.height, INPUT / ex.width)
                 np.testing.assert_allclose(info[i][0], [ex.height, ex.width])
                 np.testing.assert_allclose(info[i][2], [scale, scale], rtol=1e-6)
-                assert len(dets) == 20
+                # boxes that lie wholly in the padding clip to nothing in the image and are dropped
+                raw_boxes = raw["detection_boxes"].numpy()[i][:int(raw["num_detections"].numpy()[i])] / scale
+                ys = np.clip(raw_boxes[:, [0, 2]], 0, ex.height)
+                xs = np.clip(raw_boxes[:, [1, 3]], 0, ex.width)
+                kept = (ys[:, 1] > ys[:, 0]) & (xs[:, 1] > xs[:, 0])
+                assert 0 < len(dets) == kept.sum() <= 20
                 assert np.all(dets.boxes[:, 0] + dets.boxes[:, 2] <= ex.width + 1e-6)
                 assert np.all(dets.boxes[:, 1] + dets.boxes[:, 3] <= ex.height + 1e-6)
                 # boxes inside the resized image map back by the scale alone
@@ -66,5 +74,6 @@ def test_model_garden_export_is_read_and_mapped_back(model_garden_export, eval_s
     for name, dets in results[0].items():
         np.testing.assert_allclose(dets.boxes, results[1][name].boxes, atol=1e-3)
     evaluation = evaluate(Settings(model_garden_export, (str(root / "eval"),), str(root / "label_map.pbtxt")))
-    assert evaluation.metrics.num_images == len(images) and evaluation.metrics.num_detections == 20 * len(images)
+    assert evaluation.metrics.num_images == len(images)
+    assert evaluation.metrics.num_detections == sum(len(d) for d in results[0].values())
     assert all(0.0 <= v <= 1.0 for v in evaluation.metrics.summary.values())
