@@ -46,6 +46,16 @@ class Encoded:
     height: int
     objects: tuple[ObjectRow, ...]
     dropped: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # what was adjusted or ignored: see WARNINGS
+
+
+# Reasons an example was written with a caveat; stats.json counts them.
+BOXES_RESCALED = "boxes_rescaled_from_native_size"
+EXIF_ORIENTATION = "exif_orientation_ignored"
+WARNINGS = {
+    BOXES_RESCALED: "boxes are in the camera's native pixels and the image is smaller: boxes scaled to it",
+    EXIF_ORIENTATION: "the JPEG's EXIF orientation is not 1; boxes and pixels are used as stored",
+}
 
 
 def _varint(value: int) -> bytes:
@@ -127,6 +137,18 @@ def clip_box(x: float, y: float, w: float, h: float, width: int, height: int) ->
     return x0, y0, x1 - x0, y1 - y0
 
 
+def native_scale(frame: Frame, width: int, height: int) -> tuple[float, float] | None:
+    """(x, y) factors from a frame's native pixel space to its stored image; None when they agree."""
+    if frame.native_size is None:
+        return None
+    native_w, native_h = frame.native_size
+    if (width > height) != (native_w > native_h):  # a portrait copy of a landscape camera
+        native_w, native_h = native_h, native_w
+    if (width, height) == (native_w, native_h):
+        return None
+    return width / native_w, height / native_h
+
+
 def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
            info: ImageInfo | None = None) -> Encoded:
     """Build the framed record for one image.
@@ -135,18 +157,27 @@ def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
         ImageError: the bytes are not a complete PNG or JPEG.
     """
     info = info or image_info(data)
-    rows, dropped = [], list(frame.dropped)
+    rows, dropped, warnings = [], list(frame.dropped), []
+    if info.orientation != 1:
+        warnings.append(EXIF_ORIENTATION)
+    scale = native_scale(frame, info.width, info.height)
+    sx, sy = scale or (1.0, 1.0)
+    if scale:
+        warnings.append(BOXES_RESCALED)
     for box in frame.boxes:
         label = label_ids.get(box.label_name)
         if label is None:
             dropped.append("unknown_label")
             continue
-        clipped = clip_box(box.x, box.y, box.width, box.height, info.width, info.height)
+        clipped = clip_box(box.x * sx, box.y * sy, box.width * sx, box.height * sy, info.width, info.height)
         if clipped is None:
             dropped.append("empty_box")
             continue
         x, y, w, h = clipped
-        area = box.area if box.area is not None and (w, h) == (box.width, box.height) else w * h
+        if scale:
+            area = w * h
+        else:
+            area = box.area if box.area is not None and (w, h) == (box.width, box.height) else w * h
         rows.append(ObjectRow(label, box.label_name, x, y, w, h, area, box.is_crowd))
     sid = source_id(key)
     features: dict[str, list[Chunk]] = {
@@ -168,4 +199,5 @@ def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
         "image/object/difficult": _int64_feature([0] * len(rows)),
     }
     chunks, size = frame_record(serialize_example(features))
-    return Encoded(tuple(chunks), size, key, sid, info.width, info.height, tuple(rows), tuple(dropped))
+    return Encoded(tuple(chunks), size, key, sid, info.width, info.height, tuple(rows), tuple(dropped),
+                   tuple(warnings))

@@ -46,6 +46,8 @@ class Frame:
     source: str
     stated_size: tuple[int, int] | None = None  # (width, height) claimed by the JSON
     dropped: tuple[str, ...] = field(default=())
+    # (width, height) of the camera the boxes were drawn on, where a dataset may ship smaller images
+    native_size: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ class ImageInfo:
     format: str  # "png" or "jpeg"
     width: int
     height: int
+    # EXIF orientation (1 = stored pixels are upright). Decoders ignore it, and so do the records.
+    orientation: int = 1
 
 
 def image_info(data: bytes) -> ImageInfo:
@@ -51,6 +53,7 @@ def _png_info(data: bytes) -> ImageInfo:
 
 def _jpeg_info(data: bytes) -> ImageInfo:
     pos, end = 2, len(data)
+    orientation = 1
     while pos < end:
         # Segments start with 0xFF, possibly padded with more 0xFF bytes.
         if data[pos] != 0xFF:
@@ -68,6 +71,8 @@ def _jpeg_info(data: bytes) -> ImageInfo:
         if pos + 2 > end:
             break
         (length,) = struct.unpack(">H", data[pos:pos + 2])
+        if marker == 0xE1 and data[pos + 2:pos + 8] == b"Exif\x00\x00":
+            orientation = exif_orientation(data[pos + 8:pos + length])
         if marker in _SOF_MARKERS:
             if pos + 7 > end:
                 break
@@ -76,8 +81,25 @@ def _jpeg_info(data: bytes) -> ImageInfo:
                 raise ImageError(f"JPEG has zero size {width}x{height}")
             if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
                 raise ImageError("truncated JPEG: no end-of-image marker")
-            return ImageInfo("jpeg", width, height)
+            return ImageInfo("jpeg", width, height, orientation)
         if length < 2:
             raise ImageError(f"corrupt JPEG: segment length {length} at byte {pos}")
         pos += length
     raise ImageError("truncated JPEG: no frame header (SOF) found")
+
+
+def exif_orientation(tiff: bytes) -> int:
+    """The Orientation tag (0x0112) of IFD0 in an EXIF TIFF block; 1 when absent or unreadable."""
+    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
+        return 1
+    order = "<" if tiff[:2] == b"II" else ">"
+    (ifd,) = struct.unpack(order + "I", tiff[4:8])
+    if ifd + 2 > len(tiff):
+        return 1
+    (count,) = struct.unpack(order + "H", tiff[ifd:ifd + 2])
+    for entry in range(ifd + 2, min(ifd + 2 + 12 * count, len(tiff) - 11), 12):
+        tag, kind = struct.unpack(order + "HH", tiff[entry:entry + 4])
+        if tag == 0x0112 and kind == 3:  # SHORT, stored in the first two bytes of the value field
+            (value,) = struct.unpack(order + "H", tiff[entry + 8:entry + 10])
+            return value if 1 <= value <= 8 else 1
+    return 1

@@ -59,6 +59,7 @@ def build_stats(counts: dict, errors: list[dict], context: dict) -> dict:
         "skipped": dict(sorted(skipped.items())),
         "skipped_examples": dict(sorted(examples.items())),
         "dropped_boxes": dict(sorted(counts.get("dropped", {}).items())),
+        "warnings": dict(sorted(counts.get("warnings", {}).items())),
         "bad_fraction": round(image_skips / (written + image_skips), 6) if written + image_skips else 0.0,
         "superseded_attempts": list(context.get("superseded_attempts", [])),
         "labels": {str(i): n for i, n in sorted(labels.items())},
@@ -122,6 +123,7 @@ def format_summary(stats: dict, output: str) -> str:
     rows += [(f"  {name}", n) for name, n in stats["objects_per_class"].items()]
     rows += [(f"skipped: {reason}", n) for reason, n in stats["skipped"].items()]
     rows += [(f"dropped boxes: {reason}", n) for reason, n in stats["dropped_boxes"].items()]
+    rows += [(f"images with {reason}", n) for reason, n in stats.get("warnings", {}).items()]
     if stats.get("superseded_attempts"):
         rows.append(("superseded attempts", len(stats["superseded_attempts"])))
     if "seconds" in stats:

@@ -16,6 +16,7 @@ from components.common import uris
 from components.convert.discover import DatasetRef, discover, image_prefix
 from components.convert.formats import coco, perception, solo
 from components.convert.frames import FormatError, Frame, Skip
+from components.convert.images import ImageError, image_info
 from components.convert.labels import merge_specs
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class DatasetPlan:
     ref: DatasetRef
     definition_id: str | None  # the box definition (legacy, SOLO)
     spec: dict[int, str]  # source label id -> name
+    native_size: tuple[int, int] | None = None  # boxes drawn in these pixels, not the stored images'
 
 
 @dataclass(frozen=True)
@@ -147,10 +149,48 @@ def _candidate(source: str, path: str, files: list[str], fmt: str) -> DatasetPla
             spec = coco.real_labels(read_json(uris.join(source, definitions)), definitions)
             names = [i.get("file_name", "") for i in doc[:20] if isinstance(i, dict)]
             ref = DatasetRef("unity-real", root, (path,), definitions, image_prefix(path, names, file_set))
-            return DatasetPlan(ref, None, spec)
+            return DatasetPlan(ref, None, spec, _native_size(source, ref, doc, file_set))
     except FormatError as err:
         return Skip(path, "bad_definitions", str(err))
     return None
+
+
+def _native_size(source: str, ref: DatasetRef, doc: list, file_set: set[str],
+                 sample: int = 5) -> tuple[int, int] | None:
+    """The camera size when a UnityGroceries-Real copy holds smaller images than its boxes were drawn on.
+
+    Boxes reaching past every sampled stored image, yet within the native 5184x3456 frame, mean
+    the images were downscaled after annotation: the boxes are scaled per image instead of being
+    clipped away. A few image headers decide, before any worker starts.
+    """
+    right, bottom = coco.box_extents(doc)
+    folder = posixpath.join(ref.root, ref.image_prefix) if ref.image_prefix else ref.root
+    sizes = []
+    for record in doc:
+        name = record.get("file_name") if isinstance(record, dict) else None
+        path = posixpath.join(folder, name) if isinstance(name, str) else None
+        if path in file_set:
+            try:
+                info = image_info(uris.read_bytes(uris.join(source, path)))
+            except ImageError:
+                continue  # the encode step reports it
+            sizes.append(sorted((info.width, info.height), reverse=True))
+            if len(sizes) == sample:
+                break
+    if not sizes:
+        return None
+    stored_long, stored_short = max(s[0] for s in sizes), max(s[1] for s in sizes)
+    native_long, native_short = coco.GROCERIES_NATIVE_SIZE
+    longest, shortest = max(right, bottom), min(right, bottom)
+    slack = 1.01
+    if longest <= stored_long * slack and shortest <= stored_short * slack:
+        return None
+    if longest > native_long * slack or shortest > native_short * slack:
+        return None
+    logger.warning("%s: boxes reach %.0fx%.0f but the images are at most %dx%d: taking boxes as drawn on the "
+                   "native %dx%d camera frames and scaling them to each image", ref.annotation_files[0],
+                   right, bottom, stored_long, stored_short, native_long, native_short)
+    return coco.GROCERIES_NATIVE_SIZE
 
 
 def parse_unit(dataset: DatasetPlan, path: str, doc: Any) -> Iterator[Frame | Skip]:
@@ -164,7 +204,7 @@ def parse_unit(dataset: DatasetPlan, path: str, doc: Any) -> Iterator[Frame | Sk
     elif ref.format == "coco":
         yield from coco.parse_coco(doc, path, ref.image_prefix, dataset.spec)
     elif ref.format == "unity-real":
-        yield from coco.parse_unity_real(doc, path, ref.image_prefix, dataset.spec)
+        yield from coco.parse_unity_real(doc, path, ref.image_prefix, dataset.spec, dataset.native_size)
     else:
         raise ValueError(f"unknown dataset format {ref.format!r}")
 

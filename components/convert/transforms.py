@@ -22,7 +22,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from components.common import uris
 from components.common.logs import Progress
-from components.convert.examples import Encoded, ObjectRow, encode
+from components.convert.examples import BOXES_RESCALED, WARNINGS, Encoded, ObjectRow, encode
 from components.convert.frames import FormatError, Frame, Skip
 from components.convert.images import ImageError
 from components.convert.plan import Plan, parse_unit, read_json
@@ -49,6 +49,7 @@ class Written:
     height: int
     objects: tuple[ObjectRow, ...]
     dropped: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,12 @@ class EncodeAndWriteFn(beam.DoFn):
         self._progress.add()
         for reason in encoded.dropped:
             Metrics.counter(NAMESPACE, f"dropped_{reason}").inc()
+        for reason in encoded.warnings:
+            Metrics.counter(NAMESPACE, reason).inc()
+            if reason != BOXES_RESCALED:  # a dataset-wide choice, logged once by the plan
+                logger.warning("%s: %s", uri, WARNINGS[reason])
         yield Written(split, key, encoded.source_id, encoded.width, encoded.height,
-                      encoded.objects, encoded.dropped)
+                      encoded.objects, encoded.dropped, encoded.warnings)
 
     def _append(self, split: str, encoded: Encoded) -> None:
         state = self._open.get(split)
@@ -182,7 +187,7 @@ class StatsFn(beam.CombineFn):
 
     def create_accumulator(self) -> dict:
         return {"examples": Counter(), "objects": Counter(), "per_class": Counter(),
-                "sizes": Counter(), "dropped": Counter(), "negatives": Counter()}
+                "sizes": Counter(), "dropped": Counter(), "negatives": Counter(), "warnings": Counter()}
 
     def add_input(self, acc: dict, w: Written) -> dict:
         acc["examples"][w.split] += 1
@@ -190,6 +195,7 @@ class StatsFn(beam.CombineFn):
         acc["per_class"].update(o.name for o in w.objects)
         acc["sizes"][f"{w.width}x{w.height}"] += 1
         acc["dropped"].update(w.dropped)
+        acc["warnings"].update(w.warnings)
         if not w.objects:
             acc["negatives"][w.split] += 1
         return acc

@@ -78,8 +78,27 @@ def real_labels(definitions_doc: Any, source: str) -> dict[int, str]:
     return label_spec(definitions[0].get("spec", []), source)
 
 
-def parse_unity_real(doc: Any, source: str, image_prefix: str, labels: dict[int, str]) -> Iterator[Frame | Skip]:
-    """UnityGroceries-Real ``annotations.json``: ``[{"file_name", "annotations": [{label_id, bbox}]}]``."""
+# UnityGroceries-Real boxes were drawn on the Canon T5i's full frames; copies may hold smaller images.
+GROCERIES_NATIVE_SIZE = (5184, 3456)
+
+
+def box_extents(doc: list) -> tuple[float, float]:
+    """The largest right and bottom box edges over a UnityGroceries-Real ``annotations.json``."""
+    right = bottom = 0.0
+    for record in doc:
+        for ann in (record.get("annotations") or []) if isinstance(record, dict) else []:
+            bbox = ann.get("bbox", ann.get("bboxs")) if isinstance(ann, dict) else None
+            if isinstance(bbox, list) and len(bbox) == 4 and all(finite_number(v) for v in bbox):
+                right, bottom = max(right, bbox[0] + bbox[2]), max(bottom, bbox[1] + bbox[3])
+    return right, bottom
+
+
+def parse_unity_real(doc: Any, source: str, image_prefix: str, labels: dict[int, str],
+                     native_size: tuple[int, int] | None = None) -> Iterator[Frame | Skip]:
+    """UnityGroceries-Real ``annotations.json``: ``[{"file_name", "annotations": [{label_id, bbox}]}]``.
+
+    ``native_size`` is set when the boxes are in the camera's pixels rather than the stored images'.
+    """
     if not isinstance(doc, list):
         raise FormatError(source, "expected a JSON list of {file_name, annotations} records")
     for index, record in enumerate(doc):
@@ -102,4 +121,5 @@ def parse_unity_real(doc: Any, source: str, image_prefix: str, labels: dict[int,
                 dropped.append("unknown_label")
             else:
                 boxes.append(Box(*map(float, bbox), label_name=labels[ann["label_id"]]))
-        yield Frame(path=path, boxes=tuple(boxes), source=source, dropped=tuple(dropped))
+        yield Frame(path=path, boxes=tuple(boxes), source=source, dropped=tuple(dropped),
+                    native_size=native_size)

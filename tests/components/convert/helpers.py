@@ -15,8 +15,11 @@ def png_bytes(width: int = 64, height: int = 48, mode: str = "RGB") -> bytes:
     return buf.getvalue()
 
 
-def jpeg_bytes(width: int = 64, height: int = 48, progressive: bool = False) -> bytes:
+def jpeg_bytes(width: int = 64, height: int = 48, progressive: bool = False, orientation: int | None = None) -> bytes:
     pixels = np.random.RandomState(1).randint(0, 255, (height, width, 3), dtype=np.uint8)
     buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, "JPEG", quality=90, progressive=progressive)
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    Image.fromarray(pixels).save(buf, "JPEG", quality=90, progressive=progressive, exif=exif)
     return buf.getvalue()

@@ -3,7 +3,7 @@ import math
 import pytest
 import tensorflow as tf
 
-from components.convert.examples import clip_box, encode
+from components.convert.examples import clip_box, encode, native_scale
 from components.convert.frames import Box, Frame
 from components.convert.images import ImageError
 from components.convert.split import source_id
@@ -74,3 +74,35 @@ def test_clip_box():
     assert clip_box(100, 0, 10, 10, 100, 100) is None
     assert clip_box(0, 0, -1, 10, 100, 100) is None
     assert clip_box(0, 0, math.inf, 10, 100, 100) is None
+
+
+def test_boxes_in_native_pixels_are_scaled_to_a_smaller_stored_image(tmp_path):
+    # A 1/16 copy (324x216) of a 5184x3456 photo whose box was drawn on the full frame.
+    frame = Frame("images/IMG_1.JPG", (Box(1600, 1120, 3200, 1600, "cube"),), "annotations.json",
+                  native_size=(5184, 3456))
+    encoded = encode("images/IMG_1.JPG", frame, jpeg_bytes(324, 216), {"cube": 1})
+    assert encoded.warnings == ("boxes_rescaled_from_native_size",)
+    (row,) = encoded.objects
+    assert (row.x, row.y, row.width, row.height, row.area) == pytest.approx((100, 70, 200, 100, 20000))
+    f = parse(encoded, tmp_path)
+    assert f["image/object/bbox/xmax"].float_list.value == pytest.approx([300 / 324])
+
+
+@pytest.mark.parametrize("stored, native, factors", [
+    ((5184, 3456), (5184, 3456), None),
+    ((1296, 864), (5184, 3456), (0.25, 0.25)),
+    ((864, 1296), (5184, 3456), (0.25, 0.25)),  # portrait copy
+    ((100, 50), None, None),
+])
+def test_native_scale(stored, native, factors):
+    frame = Frame("a.jpg", (), "a.json", native_size=native)
+    assert native_scale(frame, *stored) == (pytest.approx(factors) if factors else None)
+
+
+def test_exif_orientation_is_kept_as_stored_and_flagged():
+    frame = Frame("a.jpg", (Box(1, 2, 3, 4, "cube"),), "a.json")
+    encoded = encode("a.jpg", frame, jpeg_bytes(40, 30, orientation=6), {"cube": 1})
+    assert encoded.warnings == ("exif_orientation_ignored",)
+    assert (encoded.width, encoded.height) == (40, 30)
+    assert [(r.x, r.y, r.width, r.height) for r in encoded.objects] == [(1, 2, 3, 4)]
+    assert encode("a.jpg", frame, jpeg_bytes(40, 30, orientation=1), {"cube": 1}).warnings == ()

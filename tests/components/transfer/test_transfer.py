@@ -106,7 +106,7 @@ def test_the_deadline_is_honoured(start_emulator, buckets, token):
     began = time.monotonic()
     with pytest.raises(DeadlineExceeded, match=r"still running after 1 s .*run again to wait for it") as err:
         run_transfer(s, token, retry=FAST)
-    assert 1.0 <= time.monotonic() - began < 3.0
+    assert 1.0 <= time.monotonic() - began < 20  # stops at the deadline, long before the 60 s copy ends
     assert s.record_uri in str(err.value)
     assert json.load(open(s.record_uri))["status"] == "running"
 
