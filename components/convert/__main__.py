@@ -29,6 +29,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-pct", type=float, default=20.0, help="share of images for eval, %% (default 20)")
     p.add_argument("--max-bad-fraction", type=float, default=0.05,
                    help="fail if more than this fraction of images is rejected (default 0.05)")
+    p.add_argument("--max-listed-errors", type=int, default=1000,
+                   help="errors.jsonl lists at most this many problems per reason; stats.json counts "
+                        "every one (default 1000)")
     p.add_argument("--label-map", help="reference label_map.pbtxt (e.g. of the synthetic data): class ids "
                                        "by name; boxes of other classes are dropped and counted")
     p.add_argument("--box-definition-id", help="annotation definition id of the 2D box labeler to use "
@@ -67,7 +70,8 @@ def settings_from(args: argparse.Namespace, extra: list[str]) -> Settings:
         labels[key] = value
     return Settings(
         source=args.source, output=args.output, format=args.format, eval_pct=args.eval_pct,
-        max_bad_fraction=args.max_bad_fraction, box_definition_id=args.box_definition_id,
+        max_bad_fraction=args.max_bad_fraction, max_listed_errors=args.max_listed_errors,
+        box_definition_id=args.box_definition_id,
         label_map=args.label_map,
         runner=args.runner, direct_num_workers=args.direct_num_workers,
         direct_running_mode=args.direct_running_mode, project=args.project, region=args.region,

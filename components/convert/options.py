@@ -23,6 +23,7 @@ class Settings:
     format: str = "auto"
     eval_pct: float = 20.0
     max_bad_fraction: float = 0.05
+    max_listed_errors: int = 1000  # errors.jsonl lines per reason; stats.json counts them all
     box_definition_id: str | None = None
     label_map: str | None = None  # reference label_map.pbtxt: ids by class name
     runner: str = "DirectRunner"
@@ -60,6 +61,8 @@ class Settings:
             raise ValueError(f"--eval-pct {self.eval_pct}: expected a percentage in [0, 100]")
         if not 0 <= self.max_bad_fraction <= 1:
             raise ValueError(f"--max-bad-fraction {self.max_bad_fraction}: expected a fraction in [0, 1]")
+        if self.max_listed_errors < 1:
+            raise ValueError(f"--max-listed-errors {self.max_listed_errors}: expected at least 1")
         if self.runner not in RUNNERS:
             raise ValueError(f"--runner {self.runner!r}: expected one of {', '.join(RUNNERS)}")
         if self.direct_running_mode not in DIRECT_MODES:

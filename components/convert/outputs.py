@@ -36,9 +36,9 @@ def coco_ground_truth(rows: Iterable, labels: dict[int, str]) -> dict:
             "categories": [{"id": i, "name": n, "supercategory": "object"} for i, n in sorted(labels.items())]}
 
 
-def build_stats(counts: dict, errors: list[dict], context: dict) -> dict:
-    """The ``stats.json`` document."""
-    skipped = Counter(e["reason"] for e in errors)
+def build_stats(counts: dict, errors: list[dict], context: dict, error_counts: dict | None = None) -> dict:
+    """The ``stats.json`` document; ``error_counts`` (per reason) when ``errors`` lists only some."""
+    skipped = Counter(error_counts) if error_counts is not None else Counter(e["reason"] for e in errors)
     examples: dict[str, list[str]] = defaultdict(list)
     for e in errors:
         if len(examples[e["reason"]]) < MAX_EXAMPLES_PER_REASON:
@@ -58,6 +58,7 @@ def build_stats(counts: dict, errors: list[dict], context: dict) -> dict:
         "image_sizes": dict(sorted(counts.get("sizes", {}).items(), key=lambda kv: -kv[1])),
         "skipped": dict(sorted(skipped.items())),
         "skipped_examples": dict(sorted(examples.items())),
+        "errors_listed": len(errors),
         "dropped_boxes": dict(sorted(counts.get("dropped", {}).items())),
         "warnings": dict(sorted(counts.get("warnings", {}).items())),
         "bad_fraction": round(image_skips / (written + image_skips), 6) if written + image_skips else 0.0,
@@ -69,13 +70,16 @@ def build_stats(counts: dict, errors: list[dict], context: dict) -> dict:
 
 
 def publish(output: str, temp_dir: str, shards: list, counts: dict, eval_rows: list,
-            errors: list[dict], context: dict) -> dict:
+            errors: list[dict], context: dict, error_counts: dict | None = None) -> dict:
     """Replace OUT's previous results with this run's; returns the stats written.
+
+    ``errors`` are the lines of ``errors.jsonl``; ``error_counts`` the full count per reason when
+    only the first of each reason are listed.
 
     The shards are published only when at least one example was written and the share of
     rejected images is within ``context["max_bad_fraction"]``; ``stats["ok"]`` says which.
     """
-    stats = build_stats(counts, errors, context)
+    stats = build_stats(counts, errors, context, error_counts)
     written = sum(stats["examples"].values())
     problems = []
     if written == 0:

@@ -26,7 +26,7 @@ from components.convert.dataflow import job_state_fetcher, launched_job, record_
 from components.convert.options import Settings, beam_args
 from components.convert.outputs import publish
 from components.convert.plan import Plan, make_plan
-from components.convert.transforms import EncodeExamples, ReadFrames, StatsFn, stage_units
+from components.convert.transforms import EncodeExamples, ErrorsFn, ReadFrames, StatsFn, stage_units
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,9 @@ def build(root: beam.Pipeline, plan: Plan, settings: Settings, temp_dir: str) ->
     eval_rows = written | "EvalOnly" >> beam.Filter(lambda w: w.split == "eval")
     problems = root | "PlanProblems" >> beam.Create(
         [{"file": s.path, "stage": "plan", "reason": s.reason, "detail": s.detail} for s in plan.problems])
-    errors = (parse_errors, encode_errors, problems) | "AllErrors" >> beam.Flatten()
+    errors = ((parse_errors, encode_errors, problems)
+              | "AllErrors" >> beam.Flatten()
+              | "SummariseErrors" >> beam.CombineGlobally(ErrorsFn(settings.max_listed_errors)))
     context = {
         "source": plan.source, "format": plan.format, "eval_pct": settings.eval_pct,
         "labels": plan.labels, "max_bad_fraction": settings.max_bad_fraction,
@@ -57,12 +59,12 @@ def build(root: beam.Pipeline, plan: Plan, settings: Settings, temp_dir: str) ->
                                   shards=beam.pvalue.AsList(shards),
                                   counts=beam.pvalue.AsSingleton(counts),
                                   eval_rows=beam.pvalue.AsList(eval_rows),
-                                  errors=beam.pvalue.AsList(errors)))
+                                  errors=beam.pvalue.AsSingleton(errors)))
 
 
 def _finalize(_, shards, counts, eval_rows, errors, output, temp_dir, context):
-    errors = sorted(errors, key=lambda e: (e["reason"], e["file"]))
-    return publish(output, temp_dir, list(shards), counts, list(eval_rows), errors, context)
+    return publish(output, temp_dir, list(shards), counts, list(eval_rows), errors["listed"], context,
+                   error_counts=errors["counts"])
 
 
 def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:

@@ -211,6 +211,44 @@ class StatsFn(beam.CombineFn):
         return {name: dict(counter) for name, counter in acc.items()}
 
 
+class ErrorsFn(beam.CombineFn):
+    """Counts errors per reason and keeps the first ``per_reason`` of each (by file) to list.
+
+    A wholly broken source can reject every one of a million frames: the counts stay exact while
+    ``errors.jsonl`` and the finalize step's memory stay bounded.
+    """
+
+    def __init__(self, per_reason: int = 1000) -> None:
+        self.per_reason = per_reason
+
+    def create_accumulator(self) -> dict:
+        return {}  # reason -> [count, kept errors]
+
+    def add_input(self, acc: dict, e: dict) -> dict:
+        entry = acc.setdefault(e["reason"], [0, []])
+        entry[0] += 1
+        entry[1].append(e)
+        if len(entry[1]) >= 2 * self.per_reason:
+            entry[1] = self._first(entry[1])
+        return acc
+
+    def merge_accumulators(self, accs) -> dict:
+        out: dict = {}
+        for acc in accs:
+            for reason, (count, kept) in acc.items():
+                entry = out.setdefault(reason, [0, []])
+                entry[0] += count
+                entry[1] = self._first(entry[1] + kept)
+        return out
+
+    def extract_output(self, acc: dict) -> dict:
+        return {"counts": {reason: count for reason, (count, _) in sorted(acc.items())},
+                "listed": [e for reason in sorted(acc) for e in self._first(acc[reason][1])]}
+
+    def _first(self, errors: list[dict]) -> list[dict]:
+        return sorted(errors, key=lambda e: (e["file"], e["stage"], e["detail"]))[:self.per_reason]
+
+
 class ReadFrames(beam.PTransform):
     """Annotation files -> (image key, Frame), spread evenly over workers; errors tagged."""
 

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from components.common import uris
-from components.convert.pipeline import ConversionError, convert
+from components.convert.options import Settings
+from components.convert.pipeline import ConversionError, convert, run
 from components.convert.plan import NoDatasetError
 from tests.components.convert.builders import legacy_dataset
 from tests.conftest import EMULATOR_BUCKET, upload_tree
@@ -71,6 +72,18 @@ def test_too_many_bad_images_publishes_nothing(tmp_path):
     assert not glob.glob(os.path.join(out, "*", "*.tfrecord"))
     stats = json.load(open(os.path.join(out, "stats.json")))
     assert stats["ok"] is False and stats["skipped"] == {"bad_image": 3}
+
+
+def test_errors_jsonl_lists_the_first_problems_per_reason_and_stats_count_all(tmp_path):
+    src = str(tmp_path / "ds")
+    legacy_dataset(src, 12, corrupt=(0, 1, 2, 3, 4), missing=(5, 6, 7))
+    stats = run(Settings(source=src, max_bad_fraction=1.0, max_listed_errors=2))
+    assert stats["skipped"] == {"bad_image": 5, "missing_image": 3}
+    assert stats["errors_listed"] == 4 and stats["bad_fraction"] == pytest.approx(8 / 12)
+    errors = [json.loads(line) for line in open(os.path.join(src, "output", "errors.jsonl"))]
+    assert [(e["reason"], e["file"]) for e in errors] == [
+        ("bad_image", "RGB0/rgb_3.png"), ("bad_image", "RGB0/rgb_4.png"),
+        ("missing_image", "RGB0/rgb_10.png"), ("missing_image", "RGB0/rgb_8.png")]
 
 
 def test_nothing_convertible_says_what_was_looked_for(tmp_path):
