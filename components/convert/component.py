@@ -22,8 +22,10 @@ from kfp import dsl
 from kfp.dsl import Artifact, Dataset, Input, Metrics, Output, OutputPath
 
 from components.common.images import image_for
+from components.common.kfp_command import exec_python
 
 
+@exec_python
 @dsl.component(base_image=image_for("convert"), install_kfp_package=False)
 def convert(
     source: str,

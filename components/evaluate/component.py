@@ -21,8 +21,10 @@ from kfp import dsl
 from kfp.dsl import HTML, Artifact, Dataset, Input, Metrics, Model, Output
 
 from components.common.images import image_for
+from components.common.kfp_command import exec_python
 
 
+@exec_python
 @dsl.component(base_image=image_for("evaluate"), install_kfp_package=False)
 def evaluate(
     model: Input[Model],
@@ -46,6 +48,7 @@ def evaluate(
     return run_evaluate(**{k: v for k, v in locals().items() if k != "run_evaluate"})
 
 
+@exec_python
 @dsl.component(base_image=image_for("evaluate"), install_kfp_package=False)
 def preview(examples: Input[Dataset], report: Output[HTML], max_records: int = 2000, num_images: int = 24):
     """Preview converted TFRecords: what the trainer will see."""

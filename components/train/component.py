@@ -21,8 +21,10 @@ from kfp import dsl
 from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output, OutputPath
 
 from components.common.images import image_for
+from components.common.kfp_command import exec_python
 
 
+@exec_python
 @dsl.component(base_image=image_for("train"), install_kfp_package=False)
 def train(
     train_data: Input[Dataset],

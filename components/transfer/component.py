@@ -27,8 +27,10 @@ from kfp import dsl
 from kfp.dsl import Dataset, Output
 
 from components.common.images import image_for
+from components.common.kfp_command import exec_python
 
 
+@exec_python
 @dsl.component(base_image=image_for("transfer"), install_kfp_package=False)
 def transfer(
     project_id: str,

@@ -10,14 +10,17 @@ from kfp import dsl
 from kfp.dsl import Input, Model, Output
 
 from components.common.images import image_for
+from components.common.kfp_command import exec_python
 
 
+@exec_python
 @dsl.component(base_image=image_for("transfer"), install_kfp_package=False)
 def pass_dataset_uri(dataset_uri: str) -> str:
     """Hand on the URI of a dataset that is already in a bucket."""
     return dataset_uri
 
 
+@exec_python
 @dsl.component(base_image=image_for("evaluate"), install_kfp_package=False,
                packages_to_install=[])
 def serving_model(model: Input[Model], serving_image: str,
