@@ -43,7 +43,10 @@ def evaluate_parser() -> argparse.ArgumentParser:
     p.add_argument("--box-coordinates", default="auto", choices=BOX_COORDINATES,
                    help="model output boxes: input_pixels (Model Garden), normalized, or auto "
                         "(params.yaml of the export)")
-    p.add_argument("--num-report-images", type=int, default=12, help="eval images drawn in the report")
+    p.add_argument("--num-report-images", type=int, default=12, help="random eval images drawn in the report")
+    p.add_argument("--num-hardest-images", type=int, default=6,
+                   help="eval images with the most missed objects and false detections drawn in the "
+                        "report (default 6)")
     p.add_argument("--score-threshold", type=float, default=0.3, help="least score of a drawn prediction")
     p.add_argument("--max-examples", type=int, default=0, help="evaluate only the first N records (0: all)")
     return p
@@ -72,7 +75,7 @@ def _evaluate(argv: list[str]) -> int:
         model=args.model, eval_data=tuple(args.eval_data), label_map=args.label_map, min_map=args.min_map,
         gate_metric=args.gate_metric, batch_size=args.batch_size, signature=args.signature,
         box_coordinates=args.box_coordinates, num_report_images=args.num_report_images,
-        score_threshold=args.score_threshold, max_examples=args.max_examples)
+        num_hardest_images=args.num_hardest_images, score_threshold=args.score_threshold, max_examples=args.max_examples)
     result = evaluate(settings)
     paths = write_outputs(result, args.output)
     print("\n".join([*summary_lines(result), f"metrics: {paths['metrics_json']}", f"report: {paths['report']}"]))

@@ -22,6 +22,7 @@ from components.evaluate import drawing
 from components.evaluate.labels import read_label_map
 from components.evaluate.metrics import SUMMARY_NAMES, CocoMetrics, Gate, check_gate, evaluate_coco
 from components.evaluate.choices import BOX_COORDINATES, SIGNATURES
+from components.evaluate.hardest import Hardest, count_errors
 from components.evaluate.predict import Detections, Detector
 from components.evaluate.records import Example, group_batches, read_examples
 from components.evaluate.report import Sample, render_report
@@ -44,6 +45,7 @@ class Settings:
     signature: str = "auto"
     box_coordinates: str = "auto"
     num_report_images: int = 12
+    num_hardest_images: int = 6  # the images with the most missed objects and false detections
     score_threshold: float = 0.3
     max_examples: int = 0
     seed: int = 0
@@ -66,8 +68,8 @@ class Settings:
         if self.box_coordinates not in BOX_COORDINATES:
             raise ValueError(f"--box-coordinates {self.box_coordinates!r}: expected one of "
                              f"{', '.join(BOX_COORDINATES)}")
-        if self.num_report_images < 0 or self.max_examples < 0:
-            raise ValueError("--num-report-images and --max-examples must not be negative")
+        if min(self.num_report_images, self.num_hardest_images, self.max_examples) < 0:
+            raise ValueError("--num-report-images, --num-hardest-images and --max-examples must not be negative")
         if not 0.0 <= self.score_threshold <= 1.0:
             raise ValueError(f"--score-threshold {self.score_threshold}: expected a value in [0, 1]")
 
@@ -135,14 +137,14 @@ def coco_ground_truth(examples: Iterable[Example], labels: dict[int, str] | None
     return truth.dataset()
 
 
-def _sample(ex: Example, dets: Detections, labels: dict[int, str], threshold: float) -> Sample:
+def _sample(ex: Example, dets: Detections, labels: dict[int, str], threshold: float, note: str = "") -> Sample:
     gt = tuple(drawing.Box(*(float(v) for v in box), labels.get(int(c), str(int(c))))
                for box, c in zip(ex.pixel_boxes(), ex.labels))
     keep = [i for i in range(len(dets)) if dets.scores[i] >= threshold]
     pred = tuple(drawing.Box(*(float(v) for v in dets.boxes[i]),
                              f"{labels.get(int(dets.classes[i]), int(dets.classes[i]))} {dets.scores[i]:.2f}")
                  for i in keep)
-    return Sample(ex.filename, ex.encoded, gt, pred, hidden=len(dets) - len(keep))
+    return Sample(ex.filename, ex.encoded, gt, pred, hidden=len(dets) - len(keep), note=note)
 
 
 def evaluate(settings: Settings) -> Evaluation:
@@ -160,6 +162,7 @@ def evaluate(settings: Settings) -> Evaluation:
     unknown_class = 0
     rng = random.Random(settings.seed)
     reservoir: list[tuple[Example, Detections]] = []
+    hardest = Hardest(settings.num_hardest_images)
     progress = Progress(logger, "Images evaluated", every=500)
     examples = read_examples(list(settings.eval_data), decode=detector.needs_decoded_images,
                              limit=settings.max_examples)
@@ -173,10 +176,13 @@ def evaluate(settings: Settings) -> Evaluation:
                 results.append({"image_id": image_id, "category_id": int(cls),
                                 "bbox": [float(v) for v in box], "score": float(score)})
             seen = progress.count
+            kept = (replace(ex, image=None, serialized=b""), dets)
             if len(reservoir) < settings.num_report_images:
-                reservoir.append((replace(ex, image=None, serialized=b""), dets))
+                reservoir.append(kept)
             elif settings.num_report_images and (j := rng.randint(0, seen)) < settings.num_report_images:
-                reservoir[j] = (replace(ex, image=None, serialized=b""), dets)
+                reservoir[j] = kept
+            hardest.add(count_errors(ex.pixel_boxes(), ex.labels, dets.boxes, dets.classes, dets.scores,
+                                     settings.score_threshold), kept)
             progress.add()
     if not truth.images:
         raise ValueError(f"--eval-data {', '.join(settings.eval_data)}: the files hold no records")
@@ -198,9 +204,14 @@ def evaluate(settings: Settings) -> Evaluation:
     }
     document = metrics.to_dict()
     document["gate"] = {"metric": gate.metric, "min_map": gate.min_map, "value": gate.value, "passed": gate.passed}
+    worst = hardest.worst_first()
+    document["hardest_images"] = [{"file_name": ex.filename, "missed": e.missed, "false_detections": e.false}
+                                  for e, (ex, _) in worst]
     document["details"] = details
     samples = [_sample(ex, dets, truth.labels, settings.score_threshold) for ex, dets in reservoir]
-    page = render_report(metrics, gate, samples, details, settings.score_threshold)
+    hard = [_sample(ex, dets, truth.labels, settings.score_threshold,
+                    note=f"{e.missed} missed, {e.false} false") for e, (ex, dets) in worst]
+    page = render_report(metrics, gate, samples, details, settings.score_threshold, hardest=hard)
     logger.info("Evaluated %d images in %.1f s: AP %.4f, AP50 %.4f, AP75 %.4f; gate %s %.4f >= %.4f: %s",
                 len(truth.images), elapsed, metrics.summary["AP"], metrics.summary["AP50"],
                 metrics.summary["AP75"], gate.metric, gate.value, gate.min_map,

@@ -1,8 +1,8 @@
 """The evaluation report: one self-contained HTML page.
 
 It holds the COCO metric table and the quality gate, AP per class as a bar chart and a table,
-precision-recall curves, and a grid of eval images with ground truth and predictions drawn in
-different colours, each labelled with its class (and score).
+precision-recall curves, and grids of eval images (the hardest ones, then a random sample) with
+ground truth and predictions drawn in different colours, each labelled with its class (and score).
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class Sample:
     ground_truth: tuple[drawing.Box, ...]
     predictions: tuple[drawing.Box, ...]
     hidden: int = 0
+    note: str = ""  # shown first in the caption
 
 
 def _summary(metrics: CocoMetrics, gate: Gate | None) -> str:
@@ -86,9 +87,9 @@ def _curves(metrics: CocoMetrics) -> str:
               "up to 100 detections per image.</p>")
 
 
-def _grid(samples: Sequence[Sample], score_threshold: float) -> str:
+def _grid(samples: Sequence[Sample], score_threshold: float, empty: str = "No eval images to show.") -> str:
     if not samples:
-        return '<p class="note">No eval images to show.</p>'
+        return f'<p class="note">{pages.esc(empty)}</p>'
     shown = f"prediction (score \u2265 {score_threshold:g})"
     legend = (f'<p>{pages.key(drawing.GROUND_TRUTH, "ground truth")}'
               f"{pages.key(drawing.PREDICTION, shown)}</p>")
@@ -97,7 +98,8 @@ def _grid(samples: Sequence[Sample], score_threshold: float) -> str:
         jpeg = drawing.render(sample.encoded, [(sample.ground_truth, drawing.GROUND_TRUTH, False),
                                                (sample.predictions, drawing.PREDICTION, True)])
         hidden = f", {sample.hidden} below the score threshold" if sample.hidden else ""
-        caption = (f"{pages.esc(sample.filename)}<br>{len(sample.ground_truth)} ground truth, "
+        note = f"<b>{pages.esc(sample.note)}</b><br>" if sample.note else ""
+        caption = (f"{note}{pages.esc(sample.filename)}<br>{len(sample.ground_truth)} ground truth, "
                    f"{len(sample.predictions)} predictions shown{hidden}")
         figures.append(f"<figure>{pages.img(jpeg, 'image/jpeg', sample.filename)}"
                        f"<figcaption>{caption}</figcaption></figure>")
@@ -105,7 +107,8 @@ def _grid(samples: Sequence[Sample], score_threshold: float) -> str:
 
 
 def render_report(metrics: CocoMetrics, gate: Gate | None, samples: Sequence[Sample],
-                  details: Mapping[str, object], score_threshold: float = 0.3) -> str:
+                  details: Mapping[str, object], score_threshold: float = 0.3,
+                  hardest: Sequence[Sample] = ()) -> str:
     """The whole report page.
 
     Args:
@@ -113,13 +116,16 @@ def render_report(metrics: CocoMetrics, gate: Gate | None, samples: Sequence[Sam
         gate: the quality gate result, or None when no gate was asked for.
         samples: eval images to draw (predictions already filtered by ``score_threshold``).
         details: facts about the run (model, data, signature, ...) listed at the end.
+        hardest: the images with the most missed objects and false detections, worst first.
     """
     subtitle = f"model {details.get('model', '?')} on {details.get('eval_data', '?')}"
     sections = [
         ("COCO metrics", _summary(metrics, gate)),
         ("Average precision per class", _per_class(metrics)),
         ("Precision-recall curves", _curves(metrics)),
-        (f"Eval images ({len(samples)})", _grid(samples, score_threshold)),
+        (f"Hardest eval images ({len(hardest)}): most missed objects and false detections at IoU 0.5",
+         _grid(hardest, score_threshold, empty="No image has a missed object or a false detection.")),
+        (f"Random eval images ({len(samples)})", _grid(samples, score_threshold)),
         ("Run details", pages.table(("what", "value"), [(k, v) for k, v in details.items()])),
     ]
     return pages.page("Detector evaluation", subtitle, sections)

@@ -30,6 +30,7 @@ def test_a_model_that_finds_the_ground_truth_scores_one(exported, eval_set, sign
     assert {name: c["num_ground_truth"] for name, c in doc["per_class"].items()} == {
         "rectangle": 3, "ellipse": 3, "triangle": 2}
     assert doc["details"]["images"] == 6 and doc["details"]["box_coordinates"] == "input_pixels"
+    assert doc["hardest_images"] == []
     page = Page(result.report_html)
     assert len(page.data_images("image/jpeg")) == len(images)
     assert page.row("AP50")[2] == "1.000"
@@ -40,6 +41,12 @@ def test_boxes_read_in_the_wrong_coordinates_fail_the_gate(exported, eval_set):
     assert result.metrics.summary["AP50"] < 0.2
     assert not result.gate.passed
     assert "failed" in summary_lines(result)[-1]
+    # Every image has misplaced boxes: the report leads with the worst of them.
+    hardest = result.document["hardest_images"]
+    assert len(hardest) == 5 and all(h["missed"] >= 1 for h in hardest)  # b/square_2.png has no objects
+    totals = [h["missed"] + h["false_detections"] for h in hardest]
+    assert totals == sorted(totals, reverse=True)
+    assert sum(h["missed"] for h in hardest) == 8  # no ground-truth box is matched
     assert Page(result.report_html).row("AP50")[2] == f"{result.metrics.summary['AP50']:.3f}"
 
 

@@ -41,7 +41,9 @@ def test_report_holds_the_numbers_the_gate_and_the_images():
     assert len(photos) == 2 and photos[0].size == (400, 400)  # small images are enlarged to stay sharp
     assert "3 below the score threshold" in html
     assert page.headings == ["COCO metrics", "Average precision per class", "Precision-recall curves",
-                             "Eval images (2)", "Run details"]
+                             "Hardest eval images (0): most missed objects and false detections at IoU 0.5",
+                             "Random eval images (2)", "Run details"]
+    assert "No image has a missed object or a false detection." in html
     assert page.row("model") == ["model", "gs://b/export"]
     assert page.links == []  # nothing outside the page
 
@@ -52,6 +54,17 @@ def test_a_failed_gate_and_an_empty_grid_are_shown():
     html = render_report(evaluate_coco(GT, []), check_gate({"AP50": 0.0}, 0.1), [], {})
     assert '<span class="fail">failed</span>' in html and "No eval images to show" in html
     assert Page(html).row("AP")[2] == "0.000"
+
+
+def test_the_hardest_images_come_first_with_what_went_wrong():
+    metrics = evaluate_coco(GT, [])
+    hard = Sample("b.png", builders.image_bytes(100, 100, []), (drawing.Box(0, 0, 10, 10, "rectangle"),), (),
+                  note="1 missed, 0 false")
+    html = render_report(metrics, None, [sample("a.png")], {}, hardest=[hard])
+    page = Page(html)
+    assert page.headings[3].startswith("Hardest eval images (1)")
+    assert len(page.data_images("image/jpeg")) == 2
+    assert html.index("<b>1 missed, 0 false</b><br>b.png") < html.index("a.png<br>")
 
 
 def test_drawing_puts_boxes_where_they_belong():
