@@ -32,6 +32,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-listed-errors", type=int, default=1000,
                    help="errors.jsonl lists at most this many problems per reason; stats.json counts "
                         "every one (default 1000)")
+    p.add_argument("--no-image-sha256", dest="image_sha256", action="store_false",
+                   help="leave image/key/sha256 empty: neither Model Garden's nor the Object Detection "
+                        "API's decoder reads it, and hashing is most of the encoder's CPU time")
     p.add_argument("--label-map", help="reference label_map.pbtxt (e.g. of the synthetic data): class ids "
                                        "by name; boxes of other classes are dropped and counted")
     p.add_argument("--box-definition-id", help="annotation definition id of the 2D box labeler to use "
@@ -71,6 +74,7 @@ def settings_from(args: argparse.Namespace, extra: list[str]) -> Settings:
     return Settings(
         source=args.source, output=args.output, format=args.format, eval_pct=args.eval_pct,
         max_bad_fraction=args.max_bad_fraction, max_listed_errors=args.max_listed_errors,
+        image_sha256=args.image_sha256,
         box_definition_id=args.box_definition_id,
         label_map=args.label_map,
         runner=args.runner, direct_num_workers=args.direct_num_workers,

@@ -150,8 +150,11 @@ def native_scale(frame: Frame, width: int, height: int) -> tuple[float, float] |
 
 
 def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
-           info: ImageInfo | None = None) -> Encoded:
+           info: ImageInfo | None = None, sha256: bool = True) -> Encoded:
     """Build the framed record for one image.
+
+    ``sha256=False`` leaves ``image/key/sha256`` empty (no decoder reads it): hashing is most of
+    the encoder's CPU time per image.
 
     Raises:
         ImageError: the bytes are not a complete PNG or JPEG.
@@ -187,7 +190,7 @@ def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
         "image/width": _int64_feature([info.width]),
         "image/filename": _bytes_feature([key.encode("utf-8")]),
         "image/source_id": _bytes_feature([str(sid).encode()]),
-        "image/key/sha256": _bytes_feature([hashlib.sha256(data).hexdigest().encode()]),
+        "image/key/sha256": _bytes_feature([hashlib.sha256(data).hexdigest().encode() if sha256 else b""]),
         "image/object/bbox/xmin": _float_feature([r.x / info.width for r in rows]),
         "image/object/bbox/xmax": _float_feature([(r.x + r.width) / info.width for r in rows]),
         "image/object/bbox/ymin": _float_feature([r.y / info.height for r in rows]),

@@ -39,7 +39,7 @@ def build(root: beam.Pipeline, plan: Plan, settings: Settings, temp_dir: str) ->
     """Chain ReadFrames -> EncodeExamples -> Finalize under ``root``."""
     frames, parse_errors = root | "ReadFrames" >> ReadFrames(plan, stage_units(plan.units, temp_dir))
     written, shards, encode_errors = frames | "EncodeExamples" >> EncodeExamples(
-        plan.source, temp_dir, plan.labels, settings.eval_pct)
+        plan.source, temp_dir, plan.labels, settings.eval_pct, settings.image_sha256)
     counts = written | "Count" >> beam.CombineGlobally(StatsFn())
     eval_rows = written | "EvalOnly" >> beam.Filter(lambda w: w.split == "eval")
     problems = root | "PlanProblems" >> beam.Create(

@@ -114,8 +114,9 @@ class EncodeAndWriteFn(beam.DoFn):
     """Reads each image, encodes its record and appends it to this bundle's shard for its split."""
 
     def __init__(self, source: str, temp_dir: str, labels: dict[int, str], eval_pct: float,
-                 max_shard_bytes: int = 256 << 20) -> None:
+                 max_shard_bytes: int = 256 << 20, image_sha256: bool = True) -> None:
         self.source, self.temp_dir, self.eval_pct = source, temp_dir, eval_pct
+        self.image_sha256 = image_sha256
         self.label_ids = {name: i for i, name in labels.items()}
         self.max_shard_bytes = max_shard_bytes
 
@@ -132,7 +133,7 @@ class EncodeAndWriteFn(beam.DoFn):
         uri = uris.join(self.source, key)
         try:
             data = uris.read_bytes(uri)
-            encoded = encode(key, frame, data, self.label_ids)
+            encoded = encode(key, frame, data, self.label_ids, sha256=self.image_sha256)
         except FileNotFoundError:
             Metrics.counter(NAMESPACE, "missing_image").inc()
             yield beam.pvalue.TaggedOutput(ERRORS, error(key, "encode", "missing_image",
@@ -268,9 +269,10 @@ class ReadFrames(beam.PTransform):
 class EncodeExamples(beam.PTransform):
     """(image key, Frame) -> Written summaries, Shard names and errors; the records go to files."""
 
-    def __init__(self, source: str, temp_dir: str, labels: dict[int, str], eval_pct: float) -> None:
+    def __init__(self, source: str, temp_dir: str, labels: dict[int, str], eval_pct: float,
+                 image_sha256: bool = True) -> None:
         super().__init__()
-        self.fn = EncodeAndWriteFn(source, temp_dir, labels, eval_pct)
+        self.fn = EncodeAndWriteFn(source, temp_dir, labels, eval_pct, image_sha256=image_sha256)
 
     def expand(self, frames):
         out = (frames

@@ -106,3 +106,12 @@ def test_exif_orientation_is_kept_as_stored_and_flagged():
     assert (encoded.width, encoded.height) == (40, 30)
     assert [(r.x, r.y, r.width, r.height) for r in encoded.objects] == [(1, 2, 3, 4)]
     assert encode("a.jpg", frame, jpeg_bytes(40, 30, orientation=1), {"cube": 1}).warnings == ()
+
+
+def test_the_image_hash_can_be_left_out(tmp_path):
+    frame = Frame("a.png", (Box(1, 2, 3, 4, "cube"),), "a.json")
+    with_hash = encode("a.png", frame, png_bytes(40, 30), {"cube": 1})
+    without = encode("a.png", frame, png_bytes(40, 30), {"cube": 1}, sha256=False)
+    assert parse(without, tmp_path)["image/key/sha256"].bytes_list.value == [b""]
+    assert without.size == with_hash.size - 64
+    assert without.objects == with_hash.objects

@@ -16,7 +16,8 @@ def test_help_lists_the_flags():
     proc = cli("--help")
     assert proc.returncode == 0
     for flag in ("--source", "--output", "--format", "--eval-pct", "--max-bad-fraction", "--runner",
-                 "--sdk-container-image", "--max-num-workers", "--service-account"):
+                 "--sdk-container-image", "--max-num-workers", "--service-account", "--max-listed-errors",
+                 "--no-image-sha256"):
         assert flag in proc.stdout
 
 
@@ -44,3 +45,13 @@ def test_rejected_conversion_exits_1(tmp_path):
     legacy_dataset(str(tmp_path / "ds"), 4, corrupt=(0, 1, 2, 3))
     proc = cli("--source", str(tmp_path / "ds"))
     assert proc.returncode == 1 and "no valid image was found" in proc.stderr
+
+
+def test_flags_reach_the_settings():
+    from components.convert.__main__ import parser, settings_from
+
+    args, extra = parser().parse_known_args(["--source", "s", "--no-image-sha256", "--max-listed-errors", "7"])
+    settings = settings_from(args, extra)
+    assert (settings.image_sha256, settings.max_listed_errors) == (False, 7)
+    args, extra = parser().parse_known_args(["--source", "s"])
+    assert (settings_from(args, extra).image_sha256, settings_from(args, extra).max_listed_errors) == (True, 1000)
