@@ -30,8 +30,9 @@ class Settings:
     runner: str = "DirectRunner"
     # DirectRunner: "auto" runs small sources in-process and large ones with one worker process
     # per core (see AUTO_PROCESSES_FROM). Measured by benchmarks/convert_bench.py on 2 cores:
-    # 2,000 images of 2.8 MB at 181 images/s with processes against 68 in-process (a plain
-    # read-and-append loop: 114), while 60 small images took 8.8 s with processes, 1.7 s without.
+    # 2,000 images of 2.8 MB at 181 images/s with processes against 68 in-process in one run,
+    # within run-to-run noise of each other (11-14 s) in another where the disk was the limit;
+    # 60 small images took 8.8 s with processes, 1.7 s without.
     direct_num_workers: int = 0
     direct_running_mode: str = "auto"
     # DataflowRunner
