@@ -1,7 +1,7 @@
 """Boxes drawn onto an image with Pillow: ground truth and predictions in their own colours.
 
 Labels of ground truth sit under the box's top-left corner, inside it; labels of predictions sit
-above the box, so the two rarely cover each other.
+above the box; a label that would cover one already drawn moves off it by whole label heights.
 """
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ def render(encoded: bytes, layers: Sequence[tuple[Sequence[Box], tuple[int, int,
     draw = ImageDraw.Draw(image)
     font = _font(max(11, round(max(image.size) / 32)))
     line = max(2, round(max(image.size) / 240))
+    captions = []
     for n, (boxes, colour, above) in enumerate(layers):
         # Earlier layers get wider lines, so a box drawn exactly over another still shows both.
         width = line * (len(layers) - n)
@@ -64,17 +65,38 @@ def render(encoded: bytes, layers: Sequence[tuple[Sequence[Box], tuple[int, int,
             x0, y0 = box.x * scale, box.y * scale
             x1, y1 = (box.x + box.width) * scale, (box.y + box.height) * scale
             draw.rectangle([x0, y0, max(x0, x1 - 1), max(y0, y1 - 1)], outline=colour, width=width)
-            if not box.label:
-                continue
-            left, top, right, bottom = draw.textbbox((0, 0), box.label, font=font)
-            tw, th = right - left + 4, bottom - top + 3
-            if above:  # above the box, or inside its bottom edge when there is no room above
-                ty = y0 - th if y0 - th >= 0 else max(y0, y1 - th)
-            else:
-                ty = min(y0 + width, image.height - th)
-            tx = min(max(0.0, x0), max(0.0, image.width - tw))
-            draw.rectangle([tx, ty, tx + tw, ty + th], fill=colour)
-            draw.text((tx + 2 - left, ty + 1 - top), box.label, fill=_text_colour(colour), font=font)
+            if box.label:
+                captions.append((box.label, colour, above, x0, y0, y1, width))
+    # Captions go on after every box, so no box line crosses one, and each moves off the ones
+    # placed before it.
+    placed: list[tuple[float, float, float, float]] = []
+    for text, colour, above, x0, y0, y1, width in captions:
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        tw, th = right - left + 4, bottom - top + 3
+        if above:  # above the box, or inside its bottom edge when there is no room above
+            ty = y0 - th if y0 - th >= 0 else max(y0, y1 - th)
+        else:
+            ty = min(y0 + width, image.height - th)
+        tx = min(max(0.0, x0), max(0.0, image.width - tw))
+        rect = place_label(tx, ty, tw, th, placed, image.height, upwards=above)
+        placed.append(rect)
+        draw.rectangle(rect, fill=colour)
+        draw.text((rect[0] + 2 - left, rect[1] + 1 - top), text, fill=_text_colour(colour), font=font)
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=quality)
     return out.getvalue()
+
+
+def place_label(x: float, y: float, w: float, h: float, placed: Sequence[tuple[float, float, float, float]],
+                image_height: float, upwards: bool, tries: int = 6) -> tuple[float, float, float, float]:
+    """The caption rectangle nearest ``(x, y)`` in steps of its height, away from the side it
+    would cover (up for captions above boxes), that overlaps none of ``placed``; else ``(x, y)``."""
+    def free(top: float) -> bool:
+        return all(x >= r[2] or x + w <= r[0] or top >= r[3] or top + h <= r[1] for r in placed)
+
+    first, second = (-1, 1) if upwards else (1, -1)
+    candidates = [y] + [y + sign * k * h for k in range(1, tries + 1) for sign in (first, second)]
+    for top in candidates:
+        if 0 <= top <= image_height - h and free(top):
+            return (x, top, x + w, top + h)
+    return (x, y, x + w, y + h)

@@ -82,3 +82,18 @@ def test_drawing_puts_boxes_where_they_belong():
     assert close(image.getpixel((300, 150)), drawing.PREDICTION)  # left edge of the second
     assert close(image.getpixel((100, 60)), (40, 40, 40))  # inside the first box: untouched
     assert close(image.getpixel((305, 112)), drawing.PREDICTION)  # its label sits above it
+
+
+def test_captions_move_off_each_other():
+    placed = [drawing.place_label(10, 50, 40, 12, [], 200, upwards=True)]
+    assert placed[0] == (10, 50, 50, 62)
+    # One caption height up still overlaps (40..52 against 50..62); one down is free.
+    assert drawing.place_label(20, 52, 40, 12, placed, 200, upwards=True) == (20, 64, 60, 76)
+    # Level with it, a prediction's caption goes up (its box lies below).
+    assert drawing.place_label(20, 50, 40, 12, placed, 200, upwards=True) == (20, 38, 60, 50)
+    assert drawing.place_label(20, 50, 40, 12, placed, 200, upwards=False) == (20, 62, 60, 74)
+    # At the top edge a caption moves down instead.
+    top = [drawing.place_label(0, 0, 40, 12, [], 200, upwards=True)]
+    assert drawing.place_label(5, 0, 40, 12, top, 200, upwards=True) == (5, 12, 45, 24)
+    # Side by side is fine.
+    assert drawing.place_label(60, 50, 40, 12, placed, 200, upwards=True) == (60, 50, 100, 62)
