@@ -105,6 +105,21 @@ def open_write(uri: str) -> IO[bytes]:
     return open(uri, "wb")
 
 
+def open_read(uri: str) -> IO[bytes]:
+    """A binary reader that streams a local file or a GCS object. Raises FileNotFoundError."""
+    if is_gcs(uri):
+        blob = _blob(uri)
+        if not blob.exists():
+            raise FileNotFoundError(uri)
+        return blob.open("rb")
+    return open(uri, "rb")
+
+
+def is_file(uri: str) -> bool:
+    """True if ``uri`` is a file or an object (not a folder or prefix)."""
+    return _blob(uri).exists() if is_gcs(uri) else os.path.isfile(uri)
+
+
 def exists(uri: str) -> bool:
     """True if a file/object exists, or (for folders) anything exists below it."""
     if is_gcs(uri):

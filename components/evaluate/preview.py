@@ -2,9 +2,11 @@
 
 Local:  ``python -m components.evaluate preview --data 'OUT/*/*.tfrecord' --label-map OUT/label_map.pbtxt
           --stats OUT/stats.json --output preview.html``
-Cloud:  the ``preview`` KFP component, on the convert step's ``examples`` folder.
+Cloud:  the convert component writes it as its ``preview`` output; the ``preview`` KFP component
+        runs it on any ``examples`` folder.
 
-It reads the records (not the source format): a sample grid with boxes and class names, the class
+It reads the records (not the source format), in plain Python so that it also runs where there is
+no TensorFlow (the convert step): a sample grid with boxes and class names, the class
 histogram per split, image sizes, objects per image, box sizes, the problems found in the records,
 and, from ``stats.json``, the converter's counts and skip reasons.
 """
@@ -22,7 +24,8 @@ import numpy as np
 
 from components.common import uris
 from components.evaluate.labels import read_label_map
-from components.evaluate.records import Example, read_examples
+from components.evaluate.example import Example
+from components.evaluate.plain_records import read_examples
 
 logger = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ span every shard; parsing (and, when asked, decoding) runs in parallel.
 """
 from __future__ import annotations
 
-import io
 import logging
 import os
-from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
+
+from components.evaluate.example import Example, example_from_features
 
 logger = logging.getLogger(__name__)
 
@@ -38,46 +38,6 @@ _FEATURES = {
     "image/object/area": tf.io.VarLenFeature(tf.float32),
     "image/object/is_crowd": tf.io.VarLenFeature(tf.int64),
 }
-
-
-@dataclass(frozen=True, eq=False)
-class Example:
-    """One parsed record. Boxes are ``[ymin, xmin, ymax, xmax]`` normalized, as stored."""
-
-    file: str
-    serialized: bytes
-    encoded: bytes
-    image_format: str
-    height: int
-    width: int
-    filename: str
-    source_id: str
-    boxes: np.ndarray
-    labels: np.ndarray
-    texts: tuple[str, ...]
-    areas: np.ndarray
-    is_crowd: np.ndarray
-    image: np.ndarray | None = None
-
-    @property
-    def num_objects(self) -> int:
-        return int(self.labels.shape[0])
-
-    def pixel_boxes(self) -> np.ndarray:
-        """``[N, 4]`` boxes as ``[x, y, width, height]`` in this image's pixels."""
-        if not self.num_objects:
-            return np.zeros((0, 4), np.float64)
-        b = self.boxes.astype(np.float64)
-        x0, x1 = b[:, 1] * self.width, b[:, 3] * self.width
-        y0, y1 = b[:, 0] * self.height, b[:, 2] * self.height
-        return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
-
-    def pixel_areas(self) -> np.ndarray:
-        """``image/object/area`` when every object has one, else ``w * h`` of the pixel boxes."""
-        if self.areas.shape[0] == self.num_objects:
-            return self.areas.astype(np.float64)
-        boxes = self.pixel_boxes()
-        return boxes[:, 2] * boxes[:, 3]
 
 
 def match_files(patterns: str | Sequence[str]) -> list[str]:
@@ -116,42 +76,13 @@ def _parse_fn(decode: bool):
     return parse
 
 
-def _text(value: bytes) -> str:
-    return value.decode("utf-8", errors="replace")
-
-
-def _header_size(encoded: bytes, filename: str) -> tuple[int, int]:
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(encoded)) as image:
-            width, height = image.size
-    except Exception as err:  # Pillow raises many types for unreadable bytes
-        raise ValueError(f"record {filename!r}: image/height or image/width missing and the image "
-                         f"header is unreadable: {err}") from err
-    return height, width
-
-
 def _to_example(item: dict) -> Example:
-    filename = _text(item["image/filename"])
-    height, width = int(item["image/height"]), int(item["image/width"])
-    if height < 1 or width < 1:
-        height, width = _header_size(item["image/encoded"], filename)
-    boxes = np.stack([item[f"image/object/bbox/{k}"] for k in ("ymin", "xmin", "ymax", "xmax")], axis=-1)
-    labels = item["image/object/class/label"].astype(np.int64)
-    if boxes.shape[0] != labels.shape[0]:
-        raise ValueError(f"record {filename!r} in {_text(item['file'])}: {boxes.shape[0]} boxes but "
-                         f"{labels.shape[0]} image/object/class/label values; expected one per box")
-    crowd = item["image/object/is_crowd"].astype(np.int64)
-    if crowd.shape[0] != labels.shape[0]:
-        crowd = np.zeros_like(labels)
-    image = item.get("image")
-    return Example(
-        file=_text(item["file"]), serialized=item["serialized"], encoded=item["image/encoded"],
-        image_format=_text(item["image/format"]), height=height, width=width, filename=filename,
-        source_id=_text(item["image/source_id"]), boxes=boxes.reshape(-1, 4), labels=labels,
-        texts=tuple(_text(t) for t in item["image/object/class/text"]),
-        areas=item["image/object/area"].astype(np.float64), is_crowd=crowd, image=image)
+    def values(key: str):
+        value = item[key]
+        return [value] if np.ndim(value) == 0 else value
+
+    return example_from_features(item["file"].decode("utf-8", errors="replace"), item["serialized"], values,
+                                 item.get("image"))
 
 
 def read_examples(patterns: str | Sequence[str], *, decode: bool = False, limit: int = 0) -> Iterator[Example]:
