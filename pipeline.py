@@ -122,7 +122,6 @@ def synthdet_pipeline(
     examples = convert(source=source, eval_pct=eval_pct, dataset_format=dataset_format,
                        max_bad_fraction=max_bad_fraction, **beam)
     examples.set_display_name("Convert to TFRecords").set_caching_options(True)
-    preview(examples=examples.outputs["examples"]).set_display_name("Preview dataset")
 
     trained = train(
         train_data=examples.outputs["train_data"], eval_data=examples.outputs["eval_data"],

@@ -55,9 +55,12 @@ def test_tasks_conditions_and_images(compiled):
     tasks = all_tasks(spec["root"], spec)
     names = {t.get("taskInfo", {}).get("name") for t in tasks.values()}
     for expected in ("Transfer from Unity Simulation", "Dataset in a bucket", "Convert to TFRecords",
-                     "Preview dataset", "Train RetinaNet", "Evaluate on synthetic eval split",
+                     "Train RetinaNet", "Evaluate on synthetic eval split",
                      "Convert real photos", "Evaluate on real photos", "Upload to Model Registry"):
         assert expected in names
+    # The dataset preview is an output of the convert step itself.
+    convert_spec = spec["components"]["comp-convert"]["outputDefinitions"]["artifacts"]
+    assert convert_spec["preview"]["artifactType"]["schemaTitle"] == "system.HTML"
     conditions = json.dumps(spec)
     assert "passed" in conditions and "triggerPolicy" in conditions
     train_task = next(t for t in tasks.values() if t.get("taskInfo", {}).get("name") == "Train RetinaNet")

@@ -13,13 +13,15 @@ Outputs:
     train_data, eval_data: the train/ and eval/ folders of ``examples``.
     label_map: ``label_map.pbtxt`` inside ``examples``.
     metrics: example, object and skip counts.
+    preview: the dataset preview (HTML) of the records written: samples with boxes, class
+        histogram, image and box sizes, problems found, skip reasons.
     gcp_resources: the Dataflow job handle (empty for DirectRunner).
     num_classes (output parameter): highest label id + 1 (Model Garden's meaning, background included).
 """
 from typing import NamedTuple
 
 from kfp import dsl
-from kfp.dsl import Artifact, Dataset, Input, Metrics, Output, OutputPath
+from kfp.dsl import HTML, Artifact, Dataset, Input, Metrics, Output, OutputPath
 
 from components.common.images import image_for
 from components.common.kfp_command import exec_python
@@ -34,6 +36,7 @@ def convert(
     eval_data: Output[Dataset],
     label_map: Output[Artifact],
     metrics: Output[Metrics],
+    preview: Output[HTML],
     gcp_resources: OutputPath(str),
     eval_pct: float = 20.0,
     dataset_format: str = "auto",

@@ -1,6 +1,7 @@
 """What the KFP ``convert`` component does, as plain Python (the component only calls this)."""
 from __future__ import annotations
 
+import html
 import logging
 import time
 from typing import Any
@@ -36,8 +37,9 @@ def run_task(source: str, eval_pct: float, dataset_format: str, max_bad_fraction
              project: str, region: str, temp_location: str, sdk_container_image: str, num_workers: int,
              max_num_workers: int, machine_type: str, service_account: str, extra_beam_args: list,
              examples: Any, train_data: Any, eval_data: Any, label_map: Any, metrics: Any,
-             gcp_resources: str, reference_label_map: Any = None) -> tuple[int]:
-    """Run the conversion into ``examples.uri`` and fill in the other output artifacts.
+             gcp_resources: str, reference_label_map: Any = None, preview: Any = None) -> tuple[int]:
+    """Run the conversion into ``examples.uri`` and fill in the other output artifacts,
+    the dataset preview (HTML) among them.
 
     Returns a 1-tuple: Model Garden's ``num_classes`` (highest label id + 1).
     """
@@ -64,4 +66,26 @@ def run_task(source: str, eval_pct: float, dataset_format: str, max_bad_fraction
     metrics.log_metric("images_skipped", sum(stats["skipped"].values()))
     metrics.log_metric("bad_fraction", stats["bad_fraction"])
     metrics.log_metric("num_classes", stats["num_classes"])
+    if preview is not None:
+        write_preview(output, preview)
     return (int(stats["num_classes"]),)
+
+
+def write_preview(output: str, preview: Any) -> None:
+    """The dataset preview of the published records into the ``preview`` HTML artifact.
+
+    The records are published by now: a preview that cannot be made is logged as an error and
+    said on the page, and the conversion's outputs stand.
+    """
+    from components.evaluate.preview import preview_examples
+
+    try:
+        summary = preview_examples(output, preview.path)
+    except Exception as err:  # any failure here must not throw away a finished conversion
+        logger.error("Dataset preview of %s failed: %s", output, err)
+        uris.write_text(preview.path, f"<!doctype html><meta charset=utf-8><title>Dataset preview</title>"
+                                      f"<p>The dataset preview of {html.escape(output)} failed: "
+                                      f"{html.escape(str(err))}</p>")
+        preview.metadata["error"] = str(err)
+        return
+    preview.metadata.update({"records": summary.records, "problems": sum(summary.problems.values())})

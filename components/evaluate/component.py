@@ -6,11 +6,12 @@ evaluate:
     Inputs: model (the train step's export folder: saved_model.pb in it or in saved_model/),
         eval_data (a folder of eval TFRecords, or its ``file_pattern`` metadata), label_map (pbtxt/csv).
     Outputs: metrics (AP, AP50, AP75, APs/m/l, AR1/10/100, ARs/m/l, AP per class), report (HTML:
-        metric table, AP per class, precision-recall curves, eval images with ground truth and
-        predictions), metrics_json (the same numbers, per-class counts and PR curves, as JSON),
+        metric table, AP per class, precision-recall curves, the hardest and a random sample of
+        eval images with ground truth and predictions), metrics_json (the same numbers, per-class counts and PR curves, as JSON),
         passed (``gate_metric`` >= ``min_map``; min_map 0 passes every model), gate_value.
 
-preview:
+preview (the convert step writes the same page as its own ``preview`` output; this component
+previews any converted folder, e.g. one made outside the pipeline):
     Inputs: examples (the convert step's output folder: train/, eval/, label_map.pbtxt, stats.json).
     Outputs: report (HTML: sample images with boxes, class histogram, image and box sizes, skip
         reasons, problems found in the records).

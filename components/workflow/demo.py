@@ -96,7 +96,7 @@ def _collect(workdir: str, seconds: float) -> DemoResult:
     # Copies with an .html name, so a double-click opens them in a browser.
     report = shutil.copyfile(_newest(os.path.join(runs, "**", "evaluate", "report")),
                              os.path.join(workdir, "evaluation_report.html"))
-    preview = shutil.copyfile(_newest(os.path.join(runs, "**", "preview", "report")),
+    preview = shutil.copyfile(_newest(os.path.join(runs, "**", "convert", "preview")),
                               os.path.join(workdir, "dataset_preview.html"))
     model = os.path.dirname(_newest(os.path.join(runs, "**", "saved_model.pb")))
     return DemoResult(metrics, report, preview, model, seconds)

@@ -16,7 +16,8 @@ def test_component_compiles_with_its_interface(tmp_path):
     params = comp["inputDefinitions"]["parameters"]
     assert params["eval_pct"]["defaultValue"] == 20.0 and params["runner"]["defaultValue"] == "DirectRunner"
     outputs = comp["outputDefinitions"]
-    assert set(outputs["artifacts"]) == {"examples", "train_data", "eval_data", "label_map", "metrics"}
+    assert set(outputs["artifacts"]) == {"examples", "train_data", "eval_data", "label_map", "metrics", "preview"}
+    assert outputs["artifacts"]["preview"]["artifactType"]["schemaTitle"] == "system.HTML"
     assert set(outputs["parameters"]) == {"gcp_resources", "num_classes"}
 
 
@@ -31,3 +32,20 @@ def test_component_runs_locally_and_points_artifacts_into_its_output(tmp_path):
     assert task.outputs["label_map"].uri == os.path.join(examples, "label_map.pbtxt")
     assert os.path.exists(os.path.join(examples, "stats.json"))
     assert task.outputs["metrics"].metadata["train_examples"] + task.outputs["metrics"].metadata["eval_examples"] == 12
+    # The dataset preview of the records just written, drawn without TensorFlow.
+    preview = task.outputs["preview"]
+    assert preview.metadata["records"] == 12 and preview.metadata["problems"] == 0
+    page = open(preview.path).read()
+    assert page.count("data:image/jpeg") >= 12 and "cube" in page
+
+
+def test_a_preview_that_cannot_be_made_says_so_and_keeps_the_conversion(tmp_path, caplog):
+    from types import SimpleNamespace
+
+    from components.convert.task import write_preview
+
+    preview = SimpleNamespace(path=str(tmp_path / "preview.html"), metadata={})
+    write_preview(str(tmp_path / "no-records"), preview)
+    assert "no TFRecord files match" in preview.metadata["error"]
+    assert "The dataset preview of" in open(preview.path).read()
+    assert any(r.levelname == "ERROR" and "Dataset preview" in r.getMessage() for r in caplog.records)
