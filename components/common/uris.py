@@ -105,13 +105,14 @@ def open_write(uri: str) -> IO[bytes]:
     return open(uri, "wb")
 
 
-def open_read(uri: str) -> IO[bytes]:
-    """A binary reader that streams a local file or a GCS object. Raises FileNotFoundError."""
+def open_read(uri: str, chunk_size: int = 8 << 20) -> IO[bytes]:
+    """A binary reader that streams a local file or a GCS object (``chunk_size`` bytes buffered
+    per object, so that many can be open at once). Raises FileNotFoundError."""
     if is_gcs(uri):
         blob = _blob(uri)
         if not blob.exists():
             raise FileNotFoundError(uri)
-        return blob.open("rb")
+        return blob.open("rb", chunk_size=chunk_size)
     return open(uri, "rb")
 
 

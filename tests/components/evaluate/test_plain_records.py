@@ -61,3 +61,22 @@ def test_records_in_a_bucket(converted, gcs_emulator):
     assert_same(remote, by_name(plain_records.read_examples(str(out / "*" / "*.tfrecord"))))
     files = plain_records.match_files(f"gs://{EMULATOR_BUCKET}/plain-records/eval")
     assert files and all(f.startswith(f"gs://{EMULATOR_BUCKET}/plain-records/eval/eval-") for f in files)
+
+
+def test_many_shards_are_read_in_turns_of_a_bounded_group(tmp_path):
+    from components.convert.examples import encode
+    from components.convert.frames import Box, Frame
+    from tests.components.convert.helpers import png_bytes
+
+    image = png_bytes(8, 8)
+    shards = plain_records.MAX_OPEN + 4
+    for s in range(shards):
+        with open(tmp_path / f"train-{s:05d}-of-{shards:05d}.tfrecord", "wb") as f:
+            for r in range(2):
+                key = f"s{s:02d}r{r}.png"
+                f.writelines(encode(key, Frame(key, (Box(1, 1, 4, 4, "cube"),), "t"), image, {"cube": 1}).chunks)
+    names = [ex.filename for ex in plain_records.read_examples(str(tmp_path))]
+    assert sorted(names) == sorted(f"s{s:02d}r{r}.png" for s in range(shards) for r in range(2))
+    group = plain_records.MAX_OPEN
+    assert names[:group] == [f"s{s:02d}r0.png" for s in range(group)]  # one record from each shard in turn
+    assert names[2 * group:2 * group + 4] == [f"s{s:02d}r0.png" for s in range(group, shards)]
