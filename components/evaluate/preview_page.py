@@ -32,8 +32,12 @@ def _overview(summary: "DatasetSummary", stats: dict | None, max_records: int) -
                 ("images read", pages.fmt(stats.get("images_read")))]
         for split, n in sorted((stats.get("examples") or {}).items()):
             conv.append((f"{split} examples / objects", f"{n:,} / {(stats.get('objects') or {}).get(split, 0):,}"))
-        conv += [("images skipped", pages.fmt(sum((stats.get("skipped") or {}).values()))),
-                 ("eval share", f"{stats.get('eval_pct', '?')} %"),
+        conv += [("images skipped", pages.fmt(sum((stats.get("skipped") or {}).values())))]
+        conv += [(f"boxes dropped: {reason}", pages.fmt(n))
+                 for reason, n in sorted((stats.get("dropped_boxes") or {}).items())]
+        conv += [(f"images with {reason.replace('_', ' ')}", pages.fmt(n))
+                 for reason, n in sorted((stats.get("warnings") or {}).items())]
+        conv += [("eval share", f"{stats.get('eval_pct', '?')} %"),
                  ("num_classes (Model Garden)", pages.fmt(stats.get("num_classes")))]
         parts.append("<h3>Conversion (stats.json)</h3>" + pages.table(("what", "value"), conv))
     return '<div class="row"><div>' + "</div><div>".join(p for p in parts if p) + "</div></div>"

@@ -15,7 +15,8 @@ STATS = {"images_read": 9, "examples": {"train": 4, "eval": 2}, "objects": {"tra
          "skipped_examples": {"missing_image": ["RGB0/rgb_9.png", "RGB0/rgb_10.png"],
                               "no_box_annotation": ["RGB0/rgb_4.png"]},
          "labels": {"1": "rectangle", "2": "ellipse", "3": "triangle"}, "num_classes": 4,
-         "num_object_classes": 3, "eval_pct": 20, "source": "gs://bucket/run", "format": "perception"}
+         "num_object_classes": 3, "eval_pct": 20, "source": "gs://bucket/run", "format": "perception",
+         "dropped_boxes": {"empty_box": 2}, "warnings": {"exif_orientation_ignored": 1}}
 
 
 def dataset(root):
@@ -59,6 +60,8 @@ def test_preview_page_shows_samples_classes_sizes_and_skips(tmp_path):
     assert page.row("200\u00d7100") == ["200\u00d7100", "3", "50.0 %"]
     assert page.row("missing_image") == ["missing_image", "2", "RGB0/rgb_9.png, RGB0/rgb_10.png"]
     assert page.row("images skipped")[1] == "3"
+    assert page.row("boxes dropped: empty_box")[1] == "2"
+    assert page.row("images with exif orientation ignored")[1] == "1"
     assert page.row("source")[1] == "gs://bucket/run"
     assert page.headings == ["Overview", "Sample images (4)", "Classes", "Image and box sizes",
                              "Skipped by the converter", "Problems in the records"]
