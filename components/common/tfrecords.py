@@ -18,8 +18,11 @@ class RecordError(ValueError):
     """A TFRecord file or an Example inside it is damaged."""
 
 
-def masked_crc(data: bytes) -> int:
-    crc = google_crc32c.value(data)
+def masked_crc(*chunks: bytes) -> int:
+    """TFRecord's masked CRC-32C of the chunks' concatenation (without concatenating them)."""
+    crc = 0
+    for chunk in chunks:
+        crc = google_crc32c.extend(crc, chunk)
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 

@@ -6,6 +6,8 @@ Beam or TensorFlow, so every image (transfer, convert, train, evaluate) can use 
 """
 from __future__ import annotations
 
+import fnmatch
+import glob as local_glob
 import os
 import shutil
 from typing import IO, Iterator
@@ -145,6 +147,24 @@ def iter_files(root: str) -> Iterator[str]:
         for name in files:
             found.append(name if rel == "." else f"{rel.replace(os.sep, '/')}/{name}")
     yield from sorted(found)
+
+
+def glob(pattern: str) -> list[str]:
+    """Files (not folders) matching a shell pattern, local or gs://, sorted. As in a shell, ``*``,
+    ``?`` and ``[...]`` stay within one path segment, for objects as for files."""
+    if not is_gcs(pattern):
+        return sorted(p for p in local_glob.glob(local_path(pattern)) if os.path.isfile(p))
+    segments = pattern.split("/")
+    first = next((i for i, s in enumerate(segments) if set(s) & set("*?[")), None)
+    if first is None:
+        return [pattern] if is_file(pattern) else []
+    root, wanted = "/".join(segments[:first]), segments[first:]
+    found = []
+    for rel in iter_files(root):
+        parts = rel.split("/")
+        if len(parts) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted)):
+            found.append(join(root, rel))
+    return found
 
 
 def delete_tree(root: str) -> int:

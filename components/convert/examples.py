@@ -11,8 +11,7 @@ import struct
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-import google_crc32c
-
+from components.common.tfrecords import masked_crc
 from components.convert.frames import Frame
 from components.convert.images import ImageInfo, image_info
 from components.convert.split import source_id
@@ -111,11 +110,7 @@ def serialize_example(features: Mapping[str, list[Chunk]]) -> list[Chunk]:
 
 
 def _masked_crc(chunks: Sequence[Chunk]) -> bytes:
-    crc = 0
-    for chunk in chunks:
-        crc = google_crc32c.extend(crc, chunk)
-    masked = (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-    return struct.pack("<I", masked)
+    return struct.pack("<I", masked_crc(*chunks))
 
 
 def frame_record(payload: Sequence[Chunk]) -> tuple[list[Chunk], int]:

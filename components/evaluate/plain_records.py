@@ -1,11 +1,11 @@
 """Detection records read in plain Python (no TensorFlow), local or gs://, shards interleaved.
 
-For steps whose image has no TensorFlow, such as the convert step writing its dataset preview.
+For steps whose image has no TensorFlow, such as the convert step writing its dataset preview;
+``match_files`` serves the tf.data reader (records.py) too.
 Every CRC is checked, and the keys are those of ``records.read_examples``.
 """
 from __future__ import annotations
 
-import fnmatch
 import logging
 from contextlib import ExitStack
 from typing import Iterator, Sequence
@@ -18,17 +18,11 @@ logger = logging.getLogger(__name__)
 
 RECORD_SUFFIX = "*.tfrecord*"
 MAX_OPEN = 16  # shards read in turn; each open gs:// object buffers 8 MiB
-_WILDCARDS = set("*?[")
-
-
-def _matches(relative: str, pattern: str) -> bool:
-    """Glob match where wildcards stay within one path segment, as in a shell."""
-    parts, wanted = relative.split("/"), pattern.split("/")
-    return len(parts) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted))
 
 
 def match_files(patterns: str | Sequence[str]) -> list[str]:
-    """Record files for glob patterns, folders (their ``*.tfrecord*``) or single files.
+    """Record files for glob patterns, folders (their ``*.tfrecord*``) or single files, local or
+    gs://, sorted per pattern, each file once.
 
     Raises:
         ValueError: a pattern or folder matches no file.
@@ -39,20 +33,14 @@ def match_files(patterns: str | Sequence[str]) -> list[str]:
         raise ValueError("no TFRecord pattern given; expected a glob such as OUT/eval/*.tfrecord")
     files: list[str] = []
     for pattern in patterns:
-        segments = pattern.rstrip("/").split("/")
-        fixed = next((i for i, s in enumerate(segments) if _WILDCARDS & set(s)), None)
-        if fixed is None and uris.is_file(pattern):
-            found = [pattern]
-        else:
-            if fixed is None:  # a folder: its shards
-                root, glob = pattern.rstrip("/"), RECORD_SUFFIX
-            else:
-                root, glob = "/".join(segments[:fixed]) or ".", "/".join(segments[fixed:])
-            found = [uris.join(root, f) for f in uris.iter_files(root) if _matches(f, glob)]
+        glob = pattern
+        if not set(pattern) & set("*?[") and not uris.is_file(pattern):  # a folder: its shards
+            glob = pattern.rstrip("/") + "/" + RECORD_SUFFIX
+        found = uris.glob(glob)
         if not found:
-            raise ValueError(f"no TFRecord files match {pattern!r}; expected a glob such as "
-                             "OUT/eval/*.tfrecord or a folder of shards")
-        files += [f for f in sorted(found) if f not in files]
+            raise ValueError(f"no TFRecord files match {pattern!r} (looked for {glob!r}); "
+                             "expected a glob such as OUT/eval/*.tfrecord or a folder of shards")
+        files += [f for f in found if f not in files]
     return files
 
 

@@ -16,10 +16,10 @@ import numpy as np
 import tensorflow as tf
 
 from components.evaluate.example import Example, example_from_features
+from components.evaluate.plain_records import match_files
 
 logger = logging.getLogger(__name__)
 
-RECORD_SUFFIX = "*.tfrecord*"
 MAX_CYCLE = 64
 
 _FEATURES = {
@@ -38,29 +38,6 @@ _FEATURES = {
     "image/object/area": tf.io.VarLenFeature(tf.float32),
     "image/object/is_crowd": tf.io.VarLenFeature(tf.int64),
 }
-
-
-def match_files(patterns: str | Sequence[str]) -> list[str]:
-    """Record files for glob patterns, folders (their ``*.tfrecord*``) or single files, sorted.
-
-    Raises:
-        ValueError: a pattern or folder matches no file.
-    """
-    if isinstance(patterns, str):
-        patterns = [patterns]
-    if not patterns:
-        raise ValueError("no TFRecord pattern given; expected a glob such as OUT/eval/*.tfrecord")
-    files: list[str] = []
-    for pattern in patterns:
-        glob = pattern
-        if tf.io.gfile.isdir(pattern):
-            glob = pattern.rstrip("/") + "/" + RECORD_SUFFIX
-        found = sorted(f for f in tf.io.gfile.glob(glob) if not tf.io.gfile.isdir(f))
-        if not found:
-            raise ValueError(f"no TFRecord files match {pattern!r} (looked for {glob!r}); "
-                             "expected a glob such as OUT/eval/*.tfrecord or a folder of shards")
-        files += [f for f in found if f not in files]
-    return files
 
 
 def _parse_fn(decode: bool):

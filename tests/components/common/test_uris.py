@@ -35,3 +35,19 @@ def test_round_trip_list_rename_delete(kind, tmp_path, request):
         uris.read_bytes(uris.join(root, "a/b.txt"))
     assert uris.delete_tree(root) == 3
     assert list(uris.iter_files(root)) == []
+
+
+@pytest.mark.parametrize("kind", ["local", "gcs"])
+def test_glob_keeps_wildcards_within_a_segment(kind, tmp_path, request):
+    if kind == "gcs":
+        request.getfixturevalue("gcs_emulator")
+        root = f"gs://{EMULATOR_BUCKET}/glob-test"
+    else:
+        root = str(tmp_path)
+    for name in ("a/one.tfrecord", "a/two.tfrecord", "a/deep/three.tfrecord", "b/four.txt"):
+        uris.write_text(uris.join(root, name), "x")
+    assert uris.glob(uris.join(root, "a", "*.tfrecord")) == [uris.join(root, "a", n) for n in ("one.tfrecord", "two.tfrecord")]
+    assert uris.glob(uris.join(root, "*", "*")) == [uris.join(root, n) for n in ("a/one.tfrecord", "a/two.tfrecord", "b/four.txt")]
+    assert uris.glob(uris.join(root, "a", "one.tfrecord")) == [uris.join(root, "a", "one.tfrecord")]
+    assert uris.glob(uris.join(root, "a")) == []  # a folder is not a file
+    assert uris.glob(uris.join(root, "c", "*")) == []
