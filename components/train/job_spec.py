@@ -11,17 +11,10 @@ import re
 from dataclasses import dataclass, field
 
 from components.common import images
-from components.train.settings import GPU_TYPES, TPU_V5E_TOPOLOGIES, Settings, SettingsError
+from components.train import machines
+from components.train.settings import Settings, SettingsError
 
 TRAINER_COMMAND = ["python", "-m", "components.train.trainer"]
-# Machine families each GPU attaches to (Compute Engine pairing rules).
-GPU_FAMILIES = {
-    "NVIDIA_TESLA_T4": "n1-", "NVIDIA_TESLA_V100": "n1-", "NVIDIA_TESLA_P100": "n1-", "NVIDIA_TESLA_P4": "n1-",
-    "NVIDIA_L4": "g2-", "NVIDIA_TESLA_A100": "a2-highgpu-", "NVIDIA_A100_80GB": "a2-ultragpu-",
-    "NVIDIA_H100_80GB": "a3-highgpu-", "NVIDIA_H100_MEGA_80GB": "a3-megagpu-", "NVIDIA_H200_141GB": "a3-ultragpu-",
-    "NVIDIA_B200": "a4-highgpu-",
-}
-_G2_BY_COUNT = {1: "g2-standard-8", 2: "g2-standard-24", 4: "g2-standard-48", 8: "g2-standard-96"}
 _TENSORBOARD = re.compile(r"^projects/[^/]+/locations/[^/]+/tensorboards/[^/]+$")
 
 
@@ -31,27 +24,13 @@ def trainer_image(settings: Settings) -> str:
     return f"{images.registry()}/synthdet-{name}:{images.tag()}"
 
 
-def default_machine_type(settings: Settings) -> str:
-    kind, count = settings.accelerator_type, settings.accelerator_count
-    if kind in ("TPU_V2", "TPU_V3"):
-        return "cloud-tpu"
-    if kind == "TPU_V5_LITEPOD":
-        return f"ct5lp-hightpu-{TPU_V5E_TOPOLOGIES[settings.tpu_topology]}t"
-    if kind == "NVIDIA_L4":
-        return _G2_BY_COUNT.get(count, "g2-standard-96")
-    if kind in ("NVIDIA_TESLA_A100", "NVIDIA_A100_80GB", "NVIDIA_H100_80GB", "NVIDIA_H100_MEGA_80GB",
-                "NVIDIA_H200_141GB", "NVIDIA_B200"):
-        return f"{GPU_FAMILIES[kind]}{count}g"
-    return "n1-standard-16"
-
-
 @dataclass(frozen=True)
 class Vertex:
     """Where and how the CustomJob runs. Empty strings mean "not set"."""
 
     project: str
     region: str
-    machine_type: str = ""          # "" = a default for the accelerator (n1-standard-16 for CPU and T4/V100/P100)
+    machine_type: str = ""          # "" = derived from the accelerator (machines.default_machine_type)
     trainer_image: str = ""         # "" = synthdet-train (or synthdet-train-tpu) from components.common.images
     service_account: str = ""
     base_output_dir: str = ""        # "" = the model dir; Vertex derives AIP_*_DIR from it
@@ -76,19 +55,9 @@ class Vertex:
 
 
 def machine_type(settings: Settings, vertex: Vertex) -> str:
-    """The chosen or default machine type, checked against the accelerator."""
-    chosen = vertex.machine_type or default_machine_type(settings)
-    kind = settings.accelerator_type
-    if kind in ("TPU_V2", "TPU_V3") and chosen != "cloud-tpu":
-        raise SettingsError("machine_type", f"{kind} runs on machine type cloud-tpu, not {chosen!r}")
-    if kind == "TPU_V5_LITEPOD":
-        want = default_machine_type(settings)
-        if chosen != want:
-            raise SettingsError("machine_type", f"TPU v5e topology {settings.tpu_topology} needs {want}, "
-                                f"not {chosen!r}")
-    if kind in GPU_TYPES and not chosen.startswith(GPU_FAMILIES[kind]):
-        raise SettingsError("machine_type", f"{kind} attaches to {GPU_FAMILIES[kind]}* machines, not {chosen!r}")
-    return chosen
+    """The chosen or derived machine type, checked against the accelerator (``machines.check_pairing``)."""
+    return machines.check_pairing(vertex.machine_type, settings.accelerator_type, settings.accelerator_count,
+                                  settings.tpu_topology)
 
 
 def machine_spec(settings: Settings, vertex: Vertex) -> dict:

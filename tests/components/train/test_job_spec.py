@@ -19,7 +19,7 @@ def test_gpu_job_is_one_pool_running_the_trainer_with_every_flag(monkeypatch):
     settings = gpu_settings()
     job = custom_job(settings, VERTEX)
     [pool] = job["job_spec"]["worker_pool_specs"]
-    assert pool["machine_spec"] == {"machine_type": "n1-standard-16", "accelerator_type": "NVIDIA_TESLA_P100",
+    assert pool["machine_spec"] == {"machine_type": "n1-standard-8", "accelerator_type": "NVIDIA_TESLA_P100",
                                     "accelerator_count": 1}
     assert pool["replica_count"] == 1 and pool["disk_spec"]["boot_disk_size_gb"] == 100
     container = pool["container_spec"]
@@ -59,8 +59,10 @@ def test_more_machines_add_a_worker_pool():
 
 
 @pytest.mark.parametrize("kind, count, expected", [
-    ("", 0, "n1-standard-16"), ("NVIDIA_TESLA_T4", 4, "n1-standard-16"), ("NVIDIA_L4", 1, "g2-standard-8"),
-    ("NVIDIA_TESLA_A100", 8, "a2-highgpu-8g"), ("NVIDIA_H100_80GB", 1, "a3-highgpu-1g")])
+    ("", 0, "n1-standard-16"), ("NVIDIA_TESLA_T4", 4, "n1-standard-32"), ("NVIDIA_TESLA_V100", 1, "n1-standard-8"),
+    ("NVIDIA_L4", 1, "g2-standard-8"), ("NVIDIA_TESLA_A100", 8, "a2-highgpu-8g"),
+    ("NVIDIA_TESLA_A100", 16, "a2-megagpu-16g"), ("NVIDIA_H100_80GB", 1, "a3-highgpu-1g"),
+    ("NVIDIA_H200_141GB", 8, "a3-ultragpu-8g"), ("TPU_V3", 8, "cloud-tpu")])
 def test_default_machine_types_fit_the_gpu(kind, count, expected):
     settings = Settings(**BASE, accelerator_type=kind, accelerator_count=count)
     assert machine_type(settings, VERTEX) == expected
@@ -70,6 +72,29 @@ def test_gpu_on_the_wrong_machine_family_is_refused():
     with pytest.raises(SettingsError, match="--machine-type.*g2-"):
         machine_type(Settings(**BASE, accelerator_type="NVIDIA_L4", accelerator_count=1),
                      Vertex(project="p", region="r", machine_type="n1-standard-8"))
+
+
+@pytest.mark.parametrize("kind, count, given", [
+    ("NVIDIA_TESLA_A100", 2, "a2-highgpu-3g"), ("NVIDIA_L4", 1, "g2-standard-100"), ("", 0, "n1-standard-7"),
+    ("NVIDIA_L4", 1, "g2-standard-24"), ("NVIDIA_TESLA_V100", 1, "n1-standard-16"),
+    ("NVIDIA_TESLA_A100", 1, "a2-ultragpu-1g")])
+def test_no_job_is_built_for_a_machine_type_that_does_not_carry_the_accelerator(kind, count, given):
+    settings = Settings(**BASE, accelerator_type=kind, accelerator_count=count)
+    with pytest.raises(SettingsError, match="--machine-type: .*use"):
+        custom_job(settings, Vertex(project="p", region="r", machine_type=given))
+
+
+def test_no_job_is_built_for_a_gpu_count_no_machine_carries():
+    settings = Settings(**BASE, accelerator_type="NVIDIA_TESLA_T4", accelerator_count=3)
+    with pytest.raises(SettingsError, match="--accelerator-count: NVIDIA_TESLA_T4 machines \\(n1\\) carry 1, 2 or 4"):
+        custom_job(settings, VERTEX)
+
+
+def test_a_chosen_machine_type_that_fits_is_kept():
+    settings = Settings(**BASE, accelerator_type="NVIDIA_L4", accelerator_count=1)
+    [pool] = worker_pool_specs(settings, Vertex(project="p", region="r", machine_type="g2-standard-16"))
+    assert pool["machine_spec"] == {"machine_type": "g2-standard-16", "accelerator_type": "NVIDIA_L4",
+                                    "accelerator_count": 1}
 
 
 def test_tensorboard_needs_its_resource_name_and_a_service_account():
