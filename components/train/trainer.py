@@ -14,6 +14,7 @@ into the model dir, resumes from the latest checkpoint there, and exports a Save
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import logging
 import os
@@ -68,10 +69,43 @@ def is_chief(environ: Mapping[str, str]) -> bool:
     return task.get("type", "chief") in ("chief", "master")
 
 
-def detect_runtime(settings: Settings) -> Runtime:
+class DeviceError(preflight.PreflightError):
+    """The machine lacks the accelerators the settings ask for."""
+
+
+def check_devices(settings: Settings, visible_gpus: int, tpu_found: bool) -> None:
+    """Refuse to train when the asked-for GPUs or TPU are not visible (rather than train on the CPU).
+
+    Raises:
+        DeviceError: fewer than ``accelerator_count`` GPUs are visible, or a TPU was asked for and none found.
+    """
+    kind, count = settings.accelerator_type, settings.accelerator_count
+    if settings.is_gpu and visible_gpus < count:
+        raise DeviceError("accelerator_count", f"asked for {count} x {kind} but TensorFlow sees {visible_gpus} "
+                          "GPU(s); the NVIDIA driver libraries are missing or not on LD_LIBRARY_PATH (Vertex "
+                          "mounts them under /usr/local/nvidia/lib64), or the machine has fewer GPUs")
+    if settings.is_tpu and not tpu_found:
+        raise DeviceError("accelerator_type", f"asked for {kind} but this machine shows no TPU (no TensorFlow "
+                          "TPU device, no /dev/accel* or /dev/vfio device); run on a TPU VM with the "
+                          "synthdet-train-tpu image")
+
+
+def tpu_found() -> bool:
+    """Whether this machine has a TPU: a TensorFlow TPU device, or the TPU device files of a TPU VM."""
     import tensorflow as tf
 
-    gpus = 0 if settings.accelerator_type else len(tf.config.list_physical_devices("GPU"))
+    if tf.config.list_physical_devices("TPU"):
+        return True
+    return bool(glob.glob("/dev/accel[0-9]*") or glob.glob("/dev/vfio/[0-9]*"))
+
+
+def detect_runtime(settings: Settings) -> Runtime:
+    """The strategy for this machine, after checking it has the accelerators ``settings`` ask for."""
+    import tensorflow as tf
+
+    visible = len(tf.config.list_physical_devices("GPU"))
+    check_devices(settings, visible_gpus=visible, tpu_found=settings.is_tpu and tpu_found())
+    gpus = 0 if settings.accelerator_type else visible
     return runtime_for(settings, visible_gpus=gpus)
 
 
