@@ -22,6 +22,7 @@ import logging
 import sys
 from typing import Sequence
 
+from components.common.images import image_for
 from components.train.job_spec import Vertex
 from components.train.settings import SettingsError, add_arguments, from_namespace
 
@@ -58,7 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         vertex = None
         if not args.local:
             values = {f.name: getattr(args, f.name) for f in dataclasses.fields(Vertex) if f.name != "labels"}
-            vertex = Vertex(**{k: "" if v is None else v for k, v in values.items()})
+            values = {k: "" if v is None else v for k, v in values.items()}
+            # On the user's machine the images come from the registry set there (containers/build.sh).
+            values["trainer_image"] = values["trainer_image"] or image_for("train")
+            values["trainer_tpu_image"] = values["trainer_tpu_image"] or image_for("train-tpu")
+            vertex = Vertex(**values)
         layout, metrics = launcher.launch(settings, vertex, args.gcp_resources)
     except SettingsError as err:
         print(f"error: {err}", file=sys.stderr)

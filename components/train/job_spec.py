@@ -18,10 +18,20 @@ TRAINER_COMMAND = ["python", "-m", "components.train.trainer"]
 _TENSORBOARD = re.compile(r"^projects/[^/]+/locations/[^/]+/tensorboards/[^/]+$")
 
 
-def trainer_image(settings: Settings) -> str:
-    """The default training image: ``synthdet-train``, or ``synthdet-train-tpu`` for TPUs."""
-    name = "train-tpu" if settings.is_tpu else "train"
-    return f"{images.registry()}/synthdet-{name}:{images.tag()}"
+def trainer_image(settings: Settings, vertex: "Vertex") -> str:
+    """The image the CustomJob runs: ``vertex.trainer_image``, or ``trainer_tpu_image`` for TPUs.
+
+    Image names come in with the settings (the compiled spec carries them, the CLI fills them in
+    from the registry it sees); nothing here looks them up. Raises SettingsError when the image is
+    unset or still names the placeholder registry, so no job pulls an image that does not exist.
+    """
+    field_name = "trainer_tpu_image" if settings.is_tpu else "trainer_image"
+    image = getattr(vertex, field_name)
+    if not image:
+        raise SettingsError(field_name, f"no trainer image given for the CustomJob; {images.REGISTRY_HINT}")
+    if images.is_placeholder(image):
+        raise SettingsError(field_name, f"{image} names the placeholder registry; {images.REGISTRY_HINT}")
+    return image
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,8 @@ class Vertex:
     project: str
     region: str
     machine_type: str = ""          # "" = derived from the accelerator (machines.default_machine_type)
-    trainer_image: str = ""         # "" = synthdet-train (or synthdet-train-tpu) from components.common.images
+    trainer_image: str = ""         # synthdet-train image (GPU/CPU jobs); required for those
+    trainer_tpu_image: str = ""     # synthdet-train-tpu image; required for TPU jobs
     service_account: str = ""
     base_output_dir: str = ""        # "" = the model dir; Vertex derives AIP_*_DIR from it
     tensorboard: str = ""           # projects/P/locations/R/tensorboards/ID
@@ -76,7 +87,7 @@ def worker_pool_specs(settings: Settings, vertex: Vertex) -> list[dict]:
         "machine_spec": machine_spec(settings, vertex),
         "replica_count": 1,
         "disk_spec": {"boot_disk_type": "pd-ssd", "boot_disk_size_gb": vertex.boot_disk_size_gb},
-        "container_spec": {"image_uri": vertex.trainer_image or trainer_image(settings),
+        "container_spec": {"image_uri": trainer_image(settings, vertex),
                            "command": list(TRAINER_COMMAND), "args": settings.to_args()},
     }
     pools = [pool]

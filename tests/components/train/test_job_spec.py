@@ -7,7 +7,9 @@ from components.train.settings import Settings, SettingsError, parse_args
 
 BASE = dict(train_data="gs://b/out/train/*.tfrecord", eval_data="gs://b/out/eval/*.tfrecord",
             label_map="gs://b/out/label_map.pbtxt", model_dir="gs://b/runs/r1", export_dir="gs://b/runs/r1/export")
-VERTEX = Vertex(project="proj", region="us-central1", service_account="sa@proj.iam.gserviceaccount.com")
+IMAGES = {"trainer_image": "us-docker.pkg.dev/p/r/synthdet-train:0.1.0",
+          "trainer_tpu_image": "us-docker.pkg.dev/p/r/synthdet-train-tpu:0.1.0"}
+VERTEX = Vertex(**IMAGES, project="proj", region="us-central1", service_account="sa@proj.iam.gserviceaccount.com")
 
 
 def gpu_settings(**changes) -> Settings:
@@ -33,13 +35,24 @@ def test_gpu_job_is_one_pool_running_the_trainer_with_every_flag(monkeypatch):
     assert job["display_name"] == "synthdet-train" and job["labels"] == {"app": "synthdet"}
 
 
-def test_tpu_v3_runs_on_a_cloud_tpu_vm_from_the_tpu_image(monkeypatch):
-    monkeypatch.setenv("SYNTHDET_IMAGE_REGISTRY", "us-docker.pkg.dev/p/r")
+def test_tpu_v3_runs_on_a_cloud_tpu_vm_from_the_tpu_image():
     settings = Settings(**BASE, accelerator_type="TPU_V3", accelerator_count=8, train_batch_size=64)
     [pool] = worker_pool_specs(settings, VERTEX)
     assert pool["machine_spec"] == {"machine_type": "cloud-tpu", "accelerator_type": "TPU_V3", "accelerator_count": 8}
     assert pool["container_spec"]["image_uri"] == "us-docker.pkg.dev/p/r/synthdet-train-tpu:0.1.0"
-    assert trainer_image(settings).endswith("synthdet-train-tpu:0.1.0")
+    assert trainer_image(settings, VERTEX) == IMAGES["trainer_tpu_image"]
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("trainer_image", "", "no trainer image given"),
+    ("trainer_image", "us-docker.pkg.dev/YOUR_PROJECT/synthdet/synthdet-train:0.1.0", "placeholder registry"),
+])
+def test_the_trainer_image_must_be_given_and_real(monkeypatch, field, value, message):
+    # The image comes with the settings only: a registry in this process's environment changes nothing.
+    monkeypatch.setenv("SYNTHDET_IMAGE_REGISTRY", "us-docker.pkg.dev/p/r")
+    settings = Settings(**BASE)
+    with pytest.raises(SettingsError, match=f"--trainer-image: .*{message}.*SYNTHDET_IMAGE_REGISTRY"):
+        custom_job(settings, Vertex(**{**IMAGES, field: value}, project="p", region="r"))
 
 
 def test_tpu_v5e_uses_a_topology_and_no_accelerator_fields():
@@ -47,7 +60,7 @@ def test_tpu_v5e_uses_a_topology_and_no_accelerator_fields():
     [pool] = worker_pool_specs(settings, VERTEX)
     assert pool["machine_spec"] == {"machine_type": "ct5lp-hightpu-4t", "tpu_topology": "2x2"}
     with pytest.raises(SettingsError, match="--machine-type"):
-        worker_pool_specs(settings, Vertex(project="p", region="r", machine_type="ct5lp-hightpu-8t"))
+        worker_pool_specs(settings, Vertex(**IMAGES, project="p", region="r", machine_type="ct5lp-hightpu-8t"))
 
 
 def test_more_machines_add_a_worker_pool():
@@ -71,7 +84,7 @@ def test_default_machine_types_fit_the_gpu(kind, count, expected):
 def test_gpu_on_the_wrong_machine_family_is_refused():
     with pytest.raises(SettingsError, match="--machine-type.*g2-"):
         machine_type(Settings(**BASE, accelerator_type="NVIDIA_L4", accelerator_count=1),
-                     Vertex(project="p", region="r", machine_type="n1-standard-8"))
+                     Vertex(**IMAGES, project="p", region="r", machine_type="n1-standard-8"))
 
 
 @pytest.mark.parametrize("kind, count, given", [
@@ -81,7 +94,7 @@ def test_gpu_on_the_wrong_machine_family_is_refused():
 def test_no_job_is_built_for_a_machine_type_that_does_not_carry_the_accelerator(kind, count, given):
     settings = Settings(**BASE, accelerator_type=kind, accelerator_count=count)
     with pytest.raises(SettingsError, match="--machine-type: .*use"):
-        custom_job(settings, Vertex(project="p", region="r", machine_type=given))
+        custom_job(settings, Vertex(**IMAGES, project="p", region="r", machine_type=given))
 
 
 def test_no_job_is_built_for_a_gpu_count_no_machine_carries():
@@ -92,26 +105,26 @@ def test_no_job_is_built_for_a_gpu_count_no_machine_carries():
 
 def test_a_chosen_machine_type_that_fits_is_kept():
     settings = Settings(**BASE, accelerator_type="NVIDIA_L4", accelerator_count=1)
-    [pool] = worker_pool_specs(settings, Vertex(project="p", region="r", machine_type="g2-standard-16"))
+    [pool] = worker_pool_specs(settings, Vertex(**IMAGES, project="p", region="r", machine_type="g2-standard-16"))
     assert pool["machine_spec"] == {"machine_type": "g2-standard-16", "accelerator_type": "NVIDIA_L4",
                                     "accelerator_count": 1}
 
 
 def test_tensorboard_needs_its_resource_name_and_a_service_account():
     name = "projects/p/locations/us-central1/tensorboards/123"
-    job = custom_job(gpu_settings(), Vertex(project="p", region="us-central1", tensorboard=name,
+    job = custom_job(gpu_settings(), Vertex(**IMAGES, project="p", region="us-central1", tensorboard=name,
                                             service_account="sa@p.iam.gserviceaccount.com"))
     assert job["job_spec"]["tensorboard"] == name
     with pytest.raises(SettingsError, match="--service-account"):
-        Vertex(project="p", region="r", tensorboard=name)
+        Vertex(**IMAGES, project="p", region="r", tensorboard=name)
     with pytest.raises(SettingsError, match="--tensorboard"):
-        Vertex(project="p", region="r", tensorboard="my-board", service_account="x")
+        Vertex(**IMAGES, project="p", region="r", tensorboard="my-board", service_account="x")
     with pytest.raises(SettingsError, match="--project"):
         Vertex(project="", region="r")
 
 
 def test_vertex_environment_follows_the_base_output_directory():
-    env = vertex_environment(gpu_settings(), Vertex(project="p", region="r", base_output_dir="gs://b/base/"))
+    env = vertex_environment(gpu_settings(), Vertex(**IMAGES, project="p", region="r", base_output_dir="gs://b/base/"))
     assert env == {"AIP_MODEL_DIR": "gs://b/base/model/", "AIP_CHECKPOINT_DIR": "gs://b/base/checkpoints/",
                    "AIP_TENSORBOARD_LOG_DIR": "gs://b/base/logs/"}
 
