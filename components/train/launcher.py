@@ -1,9 +1,11 @@
 """Start the trainer: as a subprocess here (``run_local``) or as a Vertex AI CustomJob (``run_vertex``).
 
-Both run the pre-flight checks first. ``run_vertex`` writes the job's handle to ``gcp_resources`` as
-soon as the job exists, resumes waiting on that job when the file already names one (a restarted
-launcher), cancels the job on SIGTERM, logs state changes and the console link, and raises
-RuntimeError with the job name, final state and link when the job does not succeed.
+Both run the pre-flight checks before starting anything. ``run_vertex`` goes through
+``components.common.remote_job.run_remote``: it writes the job's handle to ``gcp_resources`` as soon
+as the job exists, resumes waiting on that job when the file already names one (a restarted
+launcher; no second pre-flight then), cancels the job on SIGTERM, logs state changes and the
+console link, and raises RuntimeError with the job name, final state and link when the job does
+not succeed. A local run writes an empty ``gcp_resources``.
 """
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ import logging
 import signal
 import subprocess
 import sys
+import time
 from typing import Any, Callable
 
 from components.common import gcp_resources, uris
-from components.common.polling import wait_for
+from components.common.remote_job import RemoteJob, run_remote, write_no_resources
 from components.train import job_spec, layout as layout_lib, preflight
 from components.train.settings import Settings
 
@@ -113,45 +116,37 @@ def run_vertex(settings: Settings, vertex: job_spec.Vertex, gcp_resources_path: 
     """Submit (or resume waiting on) the CustomJob and wait for it; returns layout and eval metrics."""
     settings, layout = pinned(settings)
     client = client or VertexClient(vertex.project, vertex.region)
-    uri = gcp_resources.read(gcp_resources_path, RESOURCE_TYPE) if gcp_resources_path else None
-    if uri:
-        resource_name = uri.split("/v1/", 1)[1]
-        logger.info("Resuming the wait on %s (named in %s)", resource_name, gcp_resources_path)
-        job = client.get(resource_name)
-    else:
+
+    def launch() -> RemoteJob:
         preflight.check(settings, layout, remote=True)
-        spec = job_spec.custom_job(settings, vertex)
-        job = client.submit(spec)
-        resource_name = job.resource_name
-        if gcp_resources_path:
-            gcp_resources.write(gcp_resources_path, RESOURCE_TYPE,
-                                gcp_resources.custom_job_uri(vertex.region, resource_name))
-    link = console_url(resource_name)
-    logger.info("CustomJob %s: %s", resource_name, link)
-    previous = signal.getsignal(signal.SIGTERM)
+        return _remote(client.submit(job_spec.custom_job(settings, vertex)), vertex)
 
-    def cancel(signum, frame):
-        logger.warning("SIGTERM: cancelling %s", resource_name)
-        job.cancel()
-        raise SystemExit(f"cancelled CustomJob {resource_name}")
+    def resume(uri: str) -> RemoteJob:
+        return _remote(client.get(uri.split("/v1/", 1)[1]), vertex)
 
-    signal.signal(signal.SIGTERM, cancel)
-    try:
-        kwargs = {"sleep": sleep} if sleep else {}
-        state = wait_for(lambda: _state_name(job), lambda s: s in TERMINAL, what=f"CustomJob {resource_name}",
-                         interval=poll_interval, timeout=vertex.timeout_s + 3600, **kwargs)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    if state != SUCCEEDED:
-        error = getattr(job, "error", None)
-        detail = f": {getattr(error, 'message', error)}" if error else ""
-        raise RuntimeError(f"CustomJob {resource_name} ({vertex.display_name}) ended in {state}{detail}; see {link}")
+    run_remote(gcp_resources_path, RESOURCE_TYPE, launch, resume, terminal=TERMINAL, succeeded=SUCCEEDED,
+               timeout=vertex.timeout_s + 3600, interval=poll_interval, sleep=sleep or time.sleep)
     return layout, read_metrics(layout)
+
+
+def _remote(job: Any, vertex: job_spec.Vertex) -> RemoteJob:
+    """The lifecycle's view of an ``aiplatform.CustomJob``."""
+    name = job.resource_name
+
+    def failure_detail() -> str | None:
+        error = getattr(job, "error", None)
+        return str(getattr(error, "message", error)) if error else None
+
+    return RemoteJob(resource_type=RESOURCE_TYPE, uri=gcp_resources.custom_job_uri(vertex.region, name),
+                     name=name, console_url=console_url(name), fetch_state=lambda: _state_name(job),
+                     cancel=job.cancel, display_name=getattr(job, "display_name", None) or vertex.display_name,
+                     failure_detail=failure_detail)
 
 
 def launch(settings: Settings, vertex: job_spec.Vertex | None, gcp_resources_path: str = "",
            ) -> tuple[layout_lib.Layout, dict[str, float]]:
     """Local when ``vertex`` is None, else a Vertex AI CustomJob."""
     if vertex is None:
+        write_no_resources(gcp_resources_path)
         return run_local(settings)
     return run_vertex(settings, vertex, gcp_resources_path)

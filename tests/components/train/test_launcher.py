@@ -131,3 +131,31 @@ def test_preflight_fails_before_anything_is_submitted(remote, tmp_path):
     with pytest.raises(PreflightError, match="--label-map"):
         run_vertex(local, VERTEX, str(tmp_path / "g"), client=client)
     assert client.submitted == [] and not os.path.exists(str(tmp_path / "g"))
+
+
+def test_the_callers_sigterm_handler_is_back_after_the_wait(remote, tmp_path):
+    def handler(signum, frame):
+        raise AssertionError("the caller's handler ran")
+
+    original = signal.signal(signal.SIGTERM, handler)
+    try:
+        with pytest.raises(RuntimeError, match="JOB_STATE_CANCELLED"):
+            run_vertex(remote, VERTEX, str(tmp_path / "g1"), client=FakeClient(FakeJob(["JOB_STATE_CANCELLED"])),
+                       sleep=lambda s: None)
+        assert signal.getsignal(signal.SIGTERM) is handler
+        job = FakeJob(["JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED"], on_poll=finish)
+        job.model_dir = remote.model_dir
+        run_vertex(remote, VERTEX, str(tmp_path / "g2"), client=FakeClient(job), sleep=lambda s: None)
+        assert signal.getsignal(signal.SIGTERM) is handler
+    finally:
+        signal.signal(signal.SIGTERM, original)
+
+
+def test_a_resumed_wait_cancels_the_job_on_sigterm(remote, tmp_path):
+    path = str(tmp_path / "gcp_resources")
+    gcp_resources.write(path, "CustomJob", f"https://us-central1-aiplatform.googleapis.com/v1/{NAME}")
+    job = FakeJob(["JOB_STATE_RUNNING"], on_poll=lambda j: j.polls == 2 and os.kill(os.getpid(), signal.SIGTERM))
+    client = FakeClient(job)
+    with pytest.raises(SystemExit, match="cancelled"):
+        run_vertex(remote, VERTEX, path, client=client, sleep=lambda s: None)
+    assert job.cancelled and client.submitted == [] and client.fetched == [NAME]
