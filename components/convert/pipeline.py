@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import signal
 import time
 import uuid
 
@@ -22,7 +21,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from components.common import label_map, uris
-from components.convert.dataflow import job_state_fetcher, launched_job, record_job, wait_for_job
+from components.convert import launcher
 from components.convert.options import Settings, beam_args
 from components.convert.outputs import publish
 from components.convert.plan import Plan, make_plan
@@ -70,6 +69,11 @@ def _finalize(_, shards, counts, eval_rows, errors, output, temp_dir, context):
 def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
     """Plan, run the Beam job to completion, and return ``stats.json``'s content.
 
+    On DataflowRunner the job goes through ``launcher.run_dataflow``: its handle is written to
+    ``gcp_resources_path`` as soon as it exists, a restarted task waits on the job that file
+    names instead of planning and launching again, and SIGTERM cancels the job. On DirectRunner
+    ``gcp_resources_path`` (if given) gets an empty resource list.
+
     Raises:
         NoDatasetError: nothing convertible under the source.
         ConversionError: no valid image, or too many rejected (nothing published).
@@ -79,13 +83,30 @@ def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
     started = time.monotonic()
     logger.info("Converting %s -> %s (format %s, eval %.1f%%, %s)", settings.source, output,
                 settings.format, settings.eval_pct, settings.runner)
-    resumed = launched_job(gcp_resources_path) if settings.runner == "DataflowRunner" else None
-    if resumed:
-        project, region, job_id = resumed
-        logger.info("An earlier attempt launched Dataflow job %s; waiting on it instead of starting another",
-                    job_id)
-        wait_for_job(job_id, job_state_fetcher(project, region, job_id))
-        return _read_stats(output, settings.source, started)
+    launcher.launch(settings, lambda: _built(settings)[0].run(), gcp_resources_path)
+    return _read_stats(output, settings.source, started)
+
+
+def translate_dataflow_job(settings: Settings, job_file: str) -> dict:
+    """The Dataflow job ``run`` would submit for ``settings``, written as JSON to ``job_file`` (local).
+
+    Plans and builds exactly as ``run`` does, then runs the pipeline with DataflowRunner and
+    ``--dry_run=True``: nothing is staged, submitted or waited on. The plan still reads the
+    source, and the temporary folder it writes under the output is removed afterwards. See
+    ``launcher.describe_dry_run`` for what the description holds.
+    """
+    if settings.runner != "DataflowRunner":
+        raise ValueError(f"translate_dataflow_job needs DataflowRunner settings, not {settings.runner}")
+    pipeline, temp_dir = _built(settings, ("--dry_run=True",))
+    try:
+        return launcher.describe_dry_run(pipeline.run(), job_file)
+    finally:
+        uris.delete_tree(temp_dir)
+
+
+def _built(settings: Settings, extra_args: tuple[str, ...] = ()) -> tuple[beam.Pipeline, str]:
+    """The planned pipeline, built and not yet run, and its temporary folder under the output."""
+    output = settings.output_uri
     reference = None
     if settings.label_map:
         reference = label_map.parse_pbtxt(uris.read_text(settings.label_map), settings.label_map)
@@ -94,17 +115,10 @@ def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
                 "%d unusable files", len(plan.datasets), plan.format, len(plan.units), len(plan.labels),
                 len(plan.superseded_attempts), len(plan.problems))
     temp_dir = uris.join(output, f".tmp-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}")
-    options = PipelineOptions(beam_args(settings, plan.image_files))
+    options = PipelineOptions(beam_args(settings, plan.image_files) + list(extra_args))
     pipeline = beam.Pipeline(runner=_runner(settings), options=options)
     build(pipeline, plan, settings, temp_dir)
-    result = pipeline.run()
-    if settings.runner == "DataflowRunner":
-        _track_dataflow(result, settings, gcp_resources_path)
-    result.wait_until_finish()
-    state = str(result.state)
-    if "DONE" not in state:
-        raise RuntimeError(f"conversion job ended in state {state} (source {settings.source})")
-    return _read_stats(output, settings.source, started)
+    return pipeline, temp_dir
 
 
 def _read_stats(output: str, source: str, started: float) -> dict:
@@ -124,18 +138,6 @@ def _runner(settings: Settings):
 
         return fn_runner.FnApiRunner()
     return None
-
-
-def _track_dataflow(result, settings: Settings, gcp_resources_path: str | None) -> None:
-    job_id = result.job_id()
-    record_job(gcp_resources_path, settings.project, settings.region, job_id)
-
-    def cancel(signum, _frame):
-        logger.warning("Signal %d: cancelling Dataflow job %s", signum, job_id)
-        result.cancel()
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, cancel)
 
 
 def convert(source: str, output: str | None = None, *, fmt: str = "auto", eval_pct: float = 20.0,
