@@ -109,8 +109,12 @@ def beam_args(settings: Settings, image_files: int = 0) -> list[str]:
     args = [f"--runner={settings.runner}"]
     if settings.runner == "DirectRunner":
         mode, workers = settings.direct_running_mode, settings.direct_num_workers
+        external = any(a.startswith("--environment_type") for a in settings.extra_beam_args)
         if mode == "auto":
-            mode = "multi_processing" if image_files >= AUTO_PROCESSES_FROM else "in_memory"
+            # With an SDK worker environment of its own (--environment_type) the work leaves this
+            # process anyway, and any other mode would replace that environment.
+            in_process = external or image_files < AUTO_PROCESSES_FROM
+            mode = "in_memory" if in_process else "multi_processing"
             workers = workers if mode == "multi_processing" else 1
         args += [f"--direct_num_workers={workers}", f"--direct_running_mode={mode}"]
     else:

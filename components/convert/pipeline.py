@@ -116,7 +116,7 @@ def _built(settings: Settings, extra_args: tuple[str, ...] = ()) -> tuple[beam.P
                 len(plan.superseded_attempts), len(plan.problems))
     temp_dir = uris.join(output, f".tmp-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}")
     options = PipelineOptions(beam_args(settings, plan.image_files) + list(extra_args))
-    pipeline = beam.Pipeline(runner=_runner(settings), options=options)
+    pipeline = beam.Pipeline(runner=_runner(settings, options), options=options)
     build(pipeline, plan, settings, temp_dir)
     return pipeline, temp_dir
 
@@ -130,12 +130,22 @@ def _read_stats(output: str, source: str, started: float) -> dict:
     return stats
 
 
-def _runner(settings: Settings):
+def _runner(settings: Settings, options: PipelineOptions):
     """DirectRunner means Beam's FnApiRunner here: the DirectRunner's first choice, Prism,
-    downloads a binary at run time, which offline machines cannot do."""
-    if settings.runner == "DirectRunner":
-        from apache_beam.runners.portability.fn_api_runner import fn_runner
+    downloads a binary at run time, which offline machines cannot do.
 
+    ``--environment_type`` (e.g. ``EXTERNAL`` with ``--environment_config=HOST:PORT`` of a
+    ``apache_beam.runners.worker.worker_pool_main``) makes SDK workers outside this process run
+    the DoFns, as Dataflow's workers would; FnApiRunner does not read that option by itself.
+    """
+    if settings.runner == "DirectRunner":
+        from apache_beam.options.pipeline_options import PortableOptions
+        from apache_beam.runners.portability.fn_api_runner import fn_runner
+        from apache_beam.transforms import environments
+
+        portable = options.view_as(PortableOptions)
+        if portable.environment_type:
+            return fn_runner.FnApiRunner(default_environment=environments.Environment.from_options(portable))
         return fn_runner.FnApiRunner()
     return None
 
