@@ -64,7 +64,7 @@ def remote(gcs_emulator, records, request):
                     accelerator_type="NVIDIA_L4", accelerator_count=1)
 
 
-VERTEX = Vertex(project="proj", region="us-central1")
+VERTEX = Vertex(project="proj", region="us-central1", trainer_image="us-docker.pkg.dev/proj/synthdet/synthdet-train:1")
 
 
 def finish(job):
