@@ -7,15 +7,17 @@ Layout (Model Garden's export_saved_model layout)::
 
     <export-dir>/saved_model/      SavedModel
     <export-dir>/checkpoint/       the exported weights
-    <export-dir>/params.yaml       the experiment config
+    <export-dir>/params.yaml       the experiment config (task.export_config.output_normalized_coordinates: true)
     <export-dir>/label_map.pbtxt   copy of the label map (ids of detection_classes), when given
 
 Signatures: ``serving_default`` takes ``inputs``: uint8 [B,H,W,3] images of any size;
 ``serving_tf_example`` takes ``inputs``: serialized tf.Example strings [B] (reads ``image/encoded``).
-Both return ``detection_boxes`` [B,N,4] (ymin, xmin, ymax, xmax in pixels of the resized model
-input), ``detection_scores`` [B,N], ``detection_classes`` [B,N] (1-based label ids),
-``num_detections`` [B] and ``image_info`` [B,4,2]; divide boxes by ``image_info[:, 2]`` (y,x scale)
-for original-image pixels.
+Both return ``detection_boxes`` [B,N,4] (ymin, xmin, ymax, xmax as fractions in [0, 1] of the
+original image: multiply by its height and width for pixels), ``detection_scores`` [B,N],
+``detection_classes`` [B,N] (1-based label ids), ``num_detections`` [B] and ``image_info`` [B,4,2]
+(original hw, model-input hw, yx scale, yx offset). The export sets Model Garden's
+``task.export_config.output_normalized_coordinates`` so that a client of a deployed endpoint needs
+nothing but the boxes; the export's params.yaml records it, and the evaluate step reads it there.
 """
 from __future__ import annotations
 
@@ -31,8 +33,13 @@ logger = logging.getLogger(__name__)
 SIGNATURES = {"image_tensor": "serving_default", "tf_example": "serving_tf_example"}
 
 
-def load_params(model_dir: str):
-    """The experiment config saved by the trainer (``<model_dir>/params.yaml``), validated and locked."""
+def load_params(model_dir: str, overrides: dict | None = None):
+    """The experiment config saved by the trainer (``<model_dir>/params.yaml``), validated and locked.
+
+    Args:
+        model_dir: the trainer's model dir.
+        overrides: a nested dict applied (strictly) over the saved config before locking.
+    """
     from official.core import exp_factory
     from official.modeling import hyperparams
     from official.vision import registry_imports  # noqa: F401
@@ -44,13 +51,28 @@ def load_params(model_dir: str):
         raise FileNotFoundError(f"{path} does not exist; train into {model_dir} first")
     params = exp_factory.get_exp_config(EXPERIMENT)
     params = hyperparams.override_params_dict(params, path, is_strict=True)
+    if overrides:
+        params = hyperparams.override_params_dict(params, overrides, is_strict=True)
     params.validate()
     params.lock()
     return params
 
 
-def export(model_dir: str, export_dir: str, label_map: str | None = None) -> str:
-    """Export the latest checkpoint in ``model_dir``; returns the SavedModel directory."""
+def export_overrides(normalized: bool = True) -> dict:
+    """The export-only part of the config; Model Garden writes it into the export's params.yaml."""
+    return {"task": {"export_config": {"output_normalized_coordinates": normalized}}}
+
+
+def export(model_dir: str, export_dir: str, label_map: str | None = None, normalized: bool = True) -> str:
+    """Export the latest checkpoint in ``model_dir``; returns the SavedModel directory.
+
+    Args:
+        model_dir: the trainer's model dir (checkpoints, params.yaml).
+        export_dir: where saved_model/, checkpoint/ and params.yaml go.
+        label_map: label_map.pbtxt to copy beside the SavedModel.
+        normalized: boxes in [0, 1] of the original image; False keeps Model Garden's default,
+            pixels of the resized model input (mapped back with ``image_info``).
+    """
     import tensorflow as tf
     import tf_keras
     from official.vision.serving import export_saved_model_lib
@@ -58,10 +80,11 @@ def export(model_dir: str, export_dir: str, label_map: str | None = None) -> str
     checkpoint = tf.train.latest_checkpoint(model_dir)
     if not checkpoint:
         raise FileNotFoundError(f"no checkpoint in {model_dir}")
-    params = load_params(model_dir)
+    params = load_params(model_dir, export_overrides(normalized))
     tf_keras.mixed_precision.set_global_policy("float32")
     size = list(params.task.model.input_size[:2])
-    logger.info("Exporting %s (input %s) -> %s/saved_model", checkpoint, size, export_dir)
+    logger.info("Exporting %s (input %s, %s boxes) -> %s/saved_model", checkpoint, size,
+                "normalized" if normalized else "input-pixel", export_dir)
     export_saved_model_lib.export_inference_graph(
         input_type="image_tensor", batch_size=None, input_image_size=size, params=params,
         checkpoint_path=checkpoint, export_dir=export_dir, export_checkpoint_subdir="checkpoint",
