@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast compile bench clean
+.PHONY: setup demo test test-fast rehearse compile bench clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -m "not slow"
 
+# The cloud rehearsal alone (the test suite runs it too: tests/rehearsal/test_rehearsal.py).
+rehearse: setup
+	$(PY) -m rehearsal
+
 compile: setup
 	PYTHON=$(PY) ./compile.sh
 
@@ -31,4 +35,4 @@ bench: setup
 	$(PY) benchmarks/convert_bench.py
 
 clean:
-	rm -rf $(VENV) demo_output local_outputs compiled
+	rm -rf $(VENV) demo_output local_outputs compiled rehearsal_output
