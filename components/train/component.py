@@ -3,8 +3,10 @@
 With ``mode="local"`` the trainer runs in a child process of the component (CPU, or the GPUs it sees);
 with ``mode="vertex"`` the component submits a Vertex AI CustomJob running the same trainer in the train image,
 writes ``gcp_resources`` so cancelling the pipeline cancels the job, and waits for it.
-Parameters keep the seed's names and defaults; with ``preset="local"`` a parameter left at its seed
-default takes the local preset's value (ResNet-18 at half width, 256x256, batch 8, 500 steps).
+Parameters keep the seed's names. The training flags default to "unset" (0, or -1 for
+``warmup_learning_rate``/``warmup_steps`` where 0 is a value, or "" for strings): an unset parameter
+takes the preset's value (``seed``: batch 16, 960,1280, nasfpn, 75000 steps, ...; ``local``: ResNet-18 at
+half width, 256x256, batch 8, 500 steps), and any value given, even one equal to a preset's, is used.
 
 Inputs (the convert step's outputs):
     train_data, eval_data: folders of ``*.tfrecord`` shards.
@@ -39,22 +41,22 @@ def train(
     preset: str = "seed",
     model_dir: str = "",
     resume: bool = False,
-    train_batch_size: int = 16,
-    num_eval_images: int = 200,
-    train_steps_per_eval: int = 2000,
-    max_steps: int = 75000,
+    train_batch_size: int = 0,
+    num_eval_images: int = 0,
+    train_steps_per_eval: int = 0,
+    max_steps: int = 0,
     num_classes: int = 0,
-    warmup_learning_rate: float = 0.01,
-    warmup_steps: int = 500,
-    initial_learning_rate: float = 0.001,
-    image_size: str = "960,1280",
-    fpn_type: str = "nasfpn",
-    aug_scale_min: float = 0.8,
-    aug_scale_max: float = 1.2,
-    resnet_depth: int = 50,
-    init_checkpoint: str = "auto",
-    eval_batch_size: int = 8,
-    precision: str = "auto",
+    warmup_learning_rate: float = -1.0,
+    warmup_steps: int = -1,
+    initial_learning_rate: float = 0.0,
+    image_size: str = "",
+    fpn_type: str = "",
+    aug_scale_min: float = 0.0,
+    aug_scale_max: float = 0.0,
+    resnet_depth: int = 0,
+    init_checkpoint: str = "",
+    eval_batch_size: int = 0,
+    precision: str = "",
     params_override: str = "",
     accelerator_type: str = "",
     accelerator_count: int = 0,
@@ -64,6 +66,7 @@ def train(
     region: str = "",
     machine_type: str = "",
     trainer_image: str = "",
+    trainer_tpu_image: str = "",
     service_account: str = "",
     base_output_dir: str = "",
     tensorboard: str = "",

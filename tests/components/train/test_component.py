@@ -8,18 +8,17 @@ import yaml
 from kfp import compiler, dsl, local
 
 from components.train.component import train
+from components.train.task import UNSET
 
 
-def test_component_compiles_with_the_seed_defaults(tmp_path):
+def test_component_compiles_with_the_training_flags_unset(tmp_path):
     path = str(tmp_path / "train.yaml")
     compiler.Compiler().compile(train, path)
     comp = yaml.safe_load(open(path))["components"]["comp-train"]
     params = comp["inputDefinitions"]["parameters"]
     defaults = {name: params[name].get("defaultValue") for name in params}
-    assert defaults["train_batch_size"] == 16 and defaults["num_eval_images"] == 200
-    assert defaults["train_steps_per_eval"] == 2000 and defaults["max_steps"] == 75000
-    assert defaults["image_size"] == "960,1280" and defaults["fpn_type"] == "nasfpn"
-    assert defaults["warmup_learning_rate"] == 0.01 and defaults["initial_learning_rate"] == 0.001
+    # Unset: the preset fills them in (the seed's batch 16, 960,1280, ...: tests/components/train/test_task.py).
+    assert {name: defaults[name] for name in UNSET} == UNSET
     assert defaults["mode"] == "vertex" and defaults["preset"] == "seed"
     assert set(comp["inputDefinitions"]["artifacts"]) == {"train_data", "eval_data", "label_map", "examples"}
     outputs = comp["outputDefinitions"]
