@@ -20,7 +20,14 @@ def settings_for_task(source: str, output: str, eval_pct: float, dataset_format:
                       temp_location: str, sdk_container_image: str, num_workers: int,
                       max_num_workers: int, machine_type: str, service_account: str,
                       extra_beam_args: list[str], label_map: str | None = None) -> Settings:
-    """Component parameters (empty string / 0 = unset) -> Settings."""
+    """Component parameters (empty string / 0 = unset) -> Settings.
+
+    Raises:
+        ValueError: naming the flag (``--max-num-workers``) of an impossible value.
+    """
+    for flag, count in (("--num-workers", num_workers), ("--max-num-workers", max_num_workers)):
+        if count is not None and count < 0:
+            raise ValueError(f"{flag} {count}: expected a worker count, or 0 to let Dataflow choose")
     job_name = f"synthdet-convert-{time.strftime('%Y%m%d-%H%M%S')}" if runner == "DataflowRunner" else None
     return Settings(
         source=source, output=output, format=dataset_format, eval_pct=eval_pct,
