@@ -1,6 +1,8 @@
 """The compiled pipeline: tasks, parameters and defaults, hardware, conditions; components; submit."""
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -9,8 +11,11 @@ import yaml
 from kfp import components
 
 import pipeline
-from components.workflow.submit import make_submission, parse_params, pipeline_parameters
-from components.workflow.validate import validate_parameters
+from components.common.images import REGISTRY_HINT, image_name
+from components.train.task import UNSET, is_unset, settings_for_task
+from components.workflow.submit import make_submission, parse_params, pipeline_parameters, typed_defaults
+from components.workflow.validate import (STEPS, UNCHECKED, ParameterError, bindings, compiled_tasks, constants,
+                                          validate_parameters)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,14 +45,34 @@ def all_tasks(dag_owner, spec, found=None):
 
 def test_parameters_have_the_seed_defaults(compiled):
     params = spec_of(compiled)["root"]["inputDefinitions"]["parameters"]
-    defaults = {n: p.get("defaultValue") for n, p in params.items()}
-    assert defaults["eval_pct"] == 20.0 and defaults["train_batch_size"] == 16
-    assert defaults["image_size"] == "960,1280" and defaults["fpn_type"] == "nasfpn"
-    assert defaults["warmup_steps"] == 500 and defaults["warmup_learning_rate"] == 0.01
-    assert defaults["initial_learning_rate"] == 0.001 and defaults["max_steps"] == 75000
-    assert defaults["train_steps_per_eval"] == 2000 and defaults["num_eval_images"] == 200
-    assert defaults["accelerator_type"] == "NVIDIA_TESLA_P100" and defaults["machine_type"] == "n1-standard-16"
+    defaults = typed_defaults(params)
+    assert defaults["eval_pct"] == 20.0 and defaults["training_preset"] == "seed"
+    assert defaults["accelerator_type"] == "NVIDIA_TESLA_P100" and defaults["accelerator_count"] == 1
+    assert defaults["machine_type"] == ""  # derived from the accelerator
+    # The training flags are unset; the seed preset fills them in, as the train step builds its settings.
+    train = next(s for s in STEPS if s.task == "Train RetinaNet")
+    given = {comp: defaults[pipe] for comp, pipe in train.inputs.items() if comp not in ("mode", "preset")}
+    assert all(is_unset(k, v) for k, v in given.items() if k in UNSET)
+    settings = settings_for_task("gs://b/o/train", "gs://b/o/eval", "gs://b/o/label_map.pbtxt", "gs://b/o",
+                                 "gs://b/model", defaults["training_preset"], False, given)
+    assert (settings.train_batch_size, settings.image_size, settings.fpn_type) == (16, "960,1280", "nasfpn")
+    assert (settings.warmup_steps, settings.warmup_learning_rate, settings.initial_learning_rate) == (500, 0.01, 0.001)
+    assert (settings.max_steps, settings.train_steps_per_eval, settings.num_eval_images) == (75000, 2000, 200)
+    assert (settings.aug_scale_min, settings.aug_scale_max, settings.resnet_depth) == (0.8, 1.2, 50)
     assert not any("token" in n and "secret" not in n for n in params), "a token must never be a parameter"
+
+
+def test_validation_wires_parameters_as_the_pipeline_does(compiled):
+    """validate.STEPS says, per task, what synthdet_pipeline binds; the compiled spec must agree."""
+    tasks = compiled_tasks(spec_of(compiled))
+    assert set(tasks) == {s.task for s in STEPS} | set(UNCHECKED)
+    for step in STEPS:
+        task = tasks[step.task]
+        assert bindings(task) == dict(step.inputs), step.task
+        fixed = constants(task)
+        ours = {k: image_name(v) for k, v in fixed.items() if isinstance(v, str) and image_name(v)}
+        assert ours == dict(step.images), step.task
+        assert {k: v for k, v in fixed.items() if k not in ours} == dict(step.constants), step.task
 
 
 def test_tasks_conditions_and_images(compiled):
@@ -93,19 +118,79 @@ def test_submit_dry_run_prints_the_submission(compiled):
     assert doc["pipeline_root"] == "gs://acme-ml/root" and doc["location"] == "us-central1"
 
 
+BUCKET_RUN = ["dataset_uri=gs://b/d", "project=p", "dataflow_temp_location=gs://b/t"]
+
+
 @pytest.mark.parametrize("params, message", [
     (["max_stepz=1"], "no such parameter"),
     (["max_steps=many"], "expected integer"),
-    (["dataset_uri=/local"], "gs://"),
+    (["dataset_uri=/local"], "--param dataset_uri: '/local': expected a gs:// folder"),
     (["run_execution_id=E"], "missing unity_project_id"),
-    (["dataset_uri=gs://b/d", "project=p", "dataflow_temp_location=gs://b/t", "image_size=960x1280"], "--image-size"),
-    (["dataset_uri=gs://b/d", "project=p", "dataflow_temp_location=gs://b/t", "accelerator_type=TPU_V3"], "--accelerator-count"),
-    (["dataset_uri=gs://b/d"], "project"),
+    (BUCKET_RUN + ["image_size=960x1280"], "--param image_size"),
+    (BUCKET_RUN + ["accelerator_type=TPU_V3"], "--param accelerator_count"),
+    (["dataset_uri=gs://b/d"], "--param project"),
+    (BUCKET_RUN + ["max_bad_fraction=2"], "--param max_bad_fraction"),
+    (BUCKET_RUN + ["dataset_format=cocoa"], "--param dataset_format"),
+    (BUCKET_RUN + ["convert_runner=Flink"], "--param convert_runner"),
+    (BUCKET_RUN + ["training_mode=gke"], "--param training_mode"),
+    (BUCKET_RUN + ["region=mars"], "--param region"),
+    (BUCKET_RUN + ["training_output_dir=/tmp/x"], "--param training_output_dir"),
+    (BUCKET_RUN + ["accelerator_type=NVIDIA_L4", "machine_type=n1-standard-16"], "--param machine_type"),
 ])
 def test_submit_validation(compiled, params, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=re.escape(message)):
         make_submission(os.path.join(compiled, "pipeline.yaml"), "acme", "us-central1", "gs://b/root", params,
                         validate=validate_parameters)
+
+
+def test_submit_accepts_what_the_converter_accepts(compiled):
+    job = make_submission(os.path.join(compiled, "pipeline.yaml"), "acme", "us-central1", "gs://b/root",
+                          BUCKET_RUN + ["eval_pct=100", "training_preset=local", "train_batch_size=16"],
+                          validate=validate_parameters)
+    assert job.parameter_values["eval_pct"] == 100.0 and job.parameter_values["train_batch_size"] == 16
+
+
+def test_submit_errors_are_parameter_errors(compiled):
+    with pytest.raises(ParameterError) as err:
+        make_submission(os.path.join(compiled, "pipeline.yaml"), "acme", "us-central1", "gs://b/root",
+                        BUCKET_RUN + ["max_bad_fraction=2"], validate=validate_parameters)
+    assert err.value.parameter == "max_bad_fraction" and "--max-bad-fraction" not in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def fresh_checkout(tmp_path_factory):
+    """The working tree as a fresh checkout has it: tracked and unignored files, no compiled/ folder."""
+    dest = tmp_path_factory.mktemp("checkout")
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if os.path.isfile(os.path.join(ROOT, name)):
+            os.makedirs(os.path.dirname(os.path.join(dest, name)), exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, name), os.path.join(dest, name))
+    assert not os.path.exists(os.path.join(dest, "compiled"))
+    return str(dest)
+
+
+SUBMIT = ["pipeline.py", "submit", "--project", "acme", "--region", "us-central1", "--pipeline-root",
+          "gs://acme-ml/root", "--param", "dataset_uri=gs://acme-ml/run", "--param", "project=acme",
+          "--param", "dataflow_temp_location=gs://acme-ml/tmp", "--dry-run"]
+
+
+def test_submit_dry_run_compiles_on_a_fresh_checkout(fresh_checkout):
+    env = {**os.environ, "SYNTHDET_IMAGE_REGISTRY": "europe-docker.pkg.dev/acme/synthdet", "SYNTHDET_IMAGE_TAG": "7.1"}
+    proc = subprocess.run([sys.executable, *SUBMIT], cwd=fresh_checkout, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert os.path.exists(os.path.join(fresh_checkout, doc["template_path"]))
+
+
+def test_submit_refuses_placeholder_images(fresh_checkout):
+    env = {k: v for k, v in os.environ.items() if k not in ("SYNTHDET_IMAGE_REGISTRY", "SYNTHDET_IMAGE_TAG")}
+    proc = subprocess.run([sys.executable, *SUBMIT], cwd=fresh_checkout, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "placeholder images" in proc.stderr and REGISTRY_HINT in proc.stderr
 
 
 def test_parse_params_types(compiled):

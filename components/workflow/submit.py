@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import yaml
 
+from components.common import images
+
 logger = logging.getLogger(__name__)
 _TYPES: dict[str, Callable[[str], Any]] = {
     "STRING": str, "NUMBER_INTEGER": int, "NUMBER_DOUBLE": float,
@@ -20,6 +22,13 @@ _TYPES: dict[str, Callable[[str], Any]] = {
     "LIST": json.loads, "STRUCT": json.loads,
 }
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
+
+
+def check_region(value: str, flag: str = "--region") -> str:
+    """``value`` when it reads as a Google Cloud region (``us-central1``); else ValueError naming ``flag``."""
+    if not _REGION.match(value or ""):
+        raise ValueError(f"{flag} {value!r}: expected a region such as us-central1")
+    return value
 
 
 @dataclass(frozen=True)
@@ -37,11 +46,40 @@ class Submission:
     labels: dict[str, str] = field(default_factory=lambda: {"app": "synthdet"})
 
 
+def load_spec(template_path: str) -> dict:
+    with open(template_path) as f:
+        return yaml.safe_load(f)
+
+
 def pipeline_parameters(template_path: str) -> dict[str, dict]:
     """The root input parameters of a compiled pipeline: name -> {parameterType, defaultValue?}."""
-    with open(template_path) as f:
-        spec = yaml.safe_load(f)
-    return spec["root"]["inputDefinitions"]["parameters"]
+    return load_spec(template_path)["root"]["inputDefinitions"]["parameters"]
+
+
+def typed_defaults(spec: dict[str, dict]) -> dict[str, Any]:
+    """Each parameter's compiled default with its declared type (the YAML keeps integers as 16.0)."""
+    defaults: dict[str, Any] = {}
+    for name, p in spec.items():
+        value = p.get("defaultValue")
+        if p["parameterType"] == "NUMBER_INTEGER" and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        defaults[name] = value
+    return defaults
+
+
+def placeholder_images(spec: dict) -> list[str]:
+    """Images in a compiled pipeline that still carry the placeholder registry: the executors' images,
+    and image-valued parameter defaults and task constants (the Dataflow worker and trainer images)."""
+    executors = {e["container"]["image"] for e in spec.get("deploymentSpec", {}).get("executors", {}).values()
+                 if "container" in e}
+    values: list = []
+    for owner in [spec.get("root", {}), *spec.get("components", {}).values()]:
+        values += [p.get("defaultValue") for p in owner.get("inputDefinitions", {}).get("parameters", {}).values()]
+        for task in owner.get("dag", {}).get("tasks", {}).values():
+            values += [p.get("runtimeValue", {}).get("constant")
+                       for p in task.get("inputs", {}).get("parameters", {}).values()]
+    ours = {v for v in values if isinstance(v, str) and images.image_name(v) is not None}
+    return sorted(v for v in executors | ours if images.is_placeholder(v))
 
 
 def parse_params(items: list[str], spec: dict[str, dict]) -> dict[str, Any]:
@@ -68,19 +106,25 @@ def parse_params(items: list[str], spec: dict[str, dict]) -> dict[str, Any]:
 def make_submission(template_path: str, project: str, region: str, pipeline_root: str, params: list[str],
                     service_account: str | None = None, display_name: str = "synthdet",
                     enable_caching: bool | None = None,
-                    validate: Callable[[dict[str, Any]], None] | None = None) -> Submission:
-    """Check everything that can be checked before submitting; raises ValueError naming the flag."""
+                    validate: Callable[[dict[str, Any], dict], None] | None = None) -> Submission:
+    """Check everything that can be checked before submitting; raises ValueError naming the flag.
+
+    ``validate(values, spec)`` gets every parameter's value (defaults filled in) and the compiled spec.
+    """
     if not project:
         raise ValueError("--project is required")
-    if not _REGION.match(region or ""):
-        raise ValueError(f"--region {region!r}: expected a region such as us-central1")
+    check_region(region)
     if not pipeline_root.startswith("gs://"):
         raise ValueError(f"--pipeline-root {pipeline_root!r}: Vertex AI needs a gs:// folder")
-    spec = pipeline_parameters(template_path)
+    pipeline = load_spec(template_path)
+    stale = placeholder_images(pipeline)
+    if stale:
+        raise ValueError(f"{template_path} was compiled with placeholder images ({', '.join(stale)}), which "
+                         f"Vertex AI cannot pull: {images.REGISTRY_HINT}")
+    spec = pipeline["root"]["inputDefinitions"]["parameters"]
     values = parse_params(params, spec)
     if validate:
-        defaults = {n: p.get("defaultValue") for n, p in spec.items()}
-        validate({**defaults, **values})
+        validate({**typed_defaults(spec), **values}, pipeline)
     return Submission(display_name, template_path, project, region, pipeline_root, values,
                       service_account, enable_caching)
 
