@@ -18,6 +18,7 @@ import sys
 
 from kfp import compiler, dsl
 
+from components.common.images import image_for
 from components.convert.component import convert
 from components.evaluate.component import evaluate, preview
 from components.train.component import train
@@ -26,17 +27,6 @@ from components.workflow.component import pass_dataset_uri, serving_model
 
 # Vertex AI's prebuilt TensorFlow serving image for the exported SavedModel.
 UPLOAD_SERVING_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
-
-
-def _upload(trained, project, region, display_name, serving_image):
-    """Vertex AI Model Registry upload of the exported SavedModel (Google Cloud Pipeline Components)."""
-    from google_cloud_pipeline_components.v1.model import ModelUploadOp
-
-    served = serving_model(model=trained.outputs["model"], serving_image=serving_image)
-    served.set_display_name("Describe serving container")
-    ModelUploadOp(project=project, location=region, display_name=display_name,
-                  unmanaged_container_model=served.outputs["unmanaged_model"]).set_display_name(
-        "Upload to Model Registry")
 
 
 def _upload(trained, project, region, display_name, serving_image):
@@ -75,24 +65,26 @@ def synthdet_pipeline(
     dataflow_max_workers: int = 32,
     dataflow_machine_type: str = "n1-standard-4",
     service_account: str = "",
-    # Training: the seed's flags, same names and defaults.
-    train_batch_size: int = 16,
-    num_eval_images: int = 200,
-    train_steps_per_eval: int = 2000,
-    max_steps: int = 75000,
-    warmup_learning_rate: float = 0.01,
-    warmup_steps: int = 500,
-    initial_learning_rate: float = 0.001,
-    image_size: str = "960,1280",
-    fpn_type: str = "nasfpn",
-    aug_scale_min: float = 0.8,
-    aug_scale_max: float = 1.2,
-    resnet_depth: int = 50,
+    convert_extra_beam_args: list = [],
+    # Training: the seed's flags, same names. Unset (0; -1 for warmup_learning_rate and warmup_steps;
+    # "" for strings) takes training_preset's value: the seed's batch 16, 960,1280, nasfpn, 75000 steps...
+    train_batch_size: int = 0,
+    num_eval_images: int = 0,
+    train_steps_per_eval: int = 0,
+    max_steps: int = 0,
+    warmup_learning_rate: float = -1.0,
+    warmup_steps: int = -1,
+    initial_learning_rate: float = 0.0,
+    image_size: str = "",
+    fpn_type: str = "",
+    aug_scale_min: float = 0.0,
+    aug_scale_max: float = 0.0,
+    resnet_depth: int = 0,
     params_override: str = "",
     # Training hardware.
     training_mode: str = "vertex",
     training_preset: str = "seed",
-    machine_type: str = "n1-standard-16",
+    machine_type: str = "",  # "" = derived from the accelerator
     accelerator_type: str = "NVIDIA_TESLA_P100",
     accelerator_count: int = 1,
     tpu_topology: str = "",
@@ -116,9 +108,12 @@ def synthdet_pipeline(
         given.set_caching_options(False)
     source = dsl.OneOf(moved.outputs["dataset_uri"], given.output)
 
+    # Image names are fixed here, at compile time, and travel in the spec as constants: the Dataflow
+    # workers run the convert image (it installs this package), the CustomJob the train image.
     beam = dict(runner=convert_runner, project=project, region=region, temp_location=dataflow_temp_location,
                 max_num_workers=dataflow_max_workers, machine_type=dataflow_machine_type,
-                service_account=service_account)
+                service_account=service_account, sdk_container_image=image_for("convert"),
+                extra_beam_args=convert_extra_beam_args)
     examples = convert(source=source, eval_pct=eval_pct, dataset_format=dataset_format,
                        max_bad_fraction=max_bad_fraction, **beam)
     examples.set_display_name("Convert to TFRecords").set_caching_options(True)
@@ -134,7 +129,7 @@ def synthdet_pipeline(
         params_override=params_override, project=project, region=region, machine_type=machine_type,
         accelerator_type=accelerator_type, accelerator_count=accelerator_count, tpu_topology=tpu_topology,
         replica_count=replica_count, base_output_dir=training_output_dir, service_account=service_account,
-        tensorboard=tensorboard)
+        tensorboard=tensorboard, trainer_image=image_for("train"), trainer_tpu_image=image_for("train-tpu"))
     trained.set_display_name("Train RetinaNet")
 
     scored = evaluate(model=trained.outputs["model"], eval_data=examples.outputs["eval_data"],
@@ -211,7 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     from components.workflow.submit import describe, make_submission, submit
     from components.workflow.validate import validate_parameters
 
-    template = args.template or compile_pipeline(os.path.join("compiled", "pipeline.yaml"))
+    if args.template:
+        template = args.template
+    else:
+        os.makedirs("compiled", exist_ok=True)
+        template = compile_pipeline(os.path.join("compiled", "pipeline.yaml"))
     try:
         job = make_submission(template, args.project, args.region, args.pipeline_root, args.param,
                               args.service_account, args.display_name, False if args.no_cache else None,
