@@ -109,12 +109,14 @@ def test_submit_dry_run_prints_the_submission(compiled):
         [sys.executable, "pipeline.py", "submit", "--project", "acme", "--region", "us-central1",
          "--pipeline-root", "gs://acme-ml/root", "--template", os.path.join(compiled, "pipeline.yaml"),
          "--param", "dataset_uri=gs://acme-ml/run", "--param", "max_steps=2000",
-         "--param", "project=acme", "--param", "dataflow_temp_location=gs://acme-ml/tmp", "--dry-run"],
+         "--param", "dataflow_temp_location=gs://acme-ml/tmp", "--dry-run"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
+    # project and region follow --project and --region unless given: the Dataflow job, the CustomJob
+    # and the Model Registry upload then run where the pipeline runs.
     assert doc["parameter_values"] == {"dataset_uri": "gs://acme-ml/run", "max_steps": 2000, "project": "acme",
-                                       "dataflow_temp_location": "gs://acme-ml/tmp"}
+                                       "region": "us-central1", "dataflow_temp_location": "gs://acme-ml/tmp"}
     assert doc["pipeline_root"] == "gs://acme-ml/root" and doc["location"] == "us-central1"
 
 

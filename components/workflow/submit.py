@@ -123,6 +123,11 @@ def make_submission(template_path: str, project: str, region: str, pipeline_root
                          f"Vertex AI cannot pull: {images.REGISTRY_HINT}")
     spec = pipeline["root"]["inputDefinitions"]["parameters"]
     values = parse_params(params, spec)
+    # Unless named otherwise, the Dataflow job, the CustomJob and the Model Registry upload run in the
+    # project and region the pipeline runs in (a compiled default would send them elsewhere, or nowhere).
+    for name, value in (("project", project), ("region", region)):
+        if name in spec and name not in values:
+            values[name] = value
     if validate:
         validate({**typed_defaults(spec), **values}, pipeline)
     return Submission(display_name, template_path, project, region, pipeline_root, values,
