@@ -19,6 +19,7 @@ demo: setup
 	$(PY) pipeline.py demo
 
 test: setup
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 test-fast: setup

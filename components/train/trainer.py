@@ -125,7 +125,6 @@ def _summary_managers(layout: layout_lib.Layout, trainer) -> dict:
 
 def train(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, float]:
     """Train and evaluate, then export. Returns the last evaluation's metrics (AP, AP50, ...)."""
-    import tensorflow as tf
     from official.common import distribute_utils
     from official.core import task_factory, train_lib, train_utils
     from official.modeling import performance
