@@ -61,3 +61,19 @@ def test_image_pins_agree_with_requirements(image):
 def test_entry_modules_import(module):
     for name in (f"{module}.__main__", f"{module}.component"):
         importlib.import_module(name)
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_every_requirements_install_uses_the_repository_constraints(image):
+    """So every image's transitive versions are the tested virtualenv's."""
+    text = open(os.path.join(ROOT, "containers", image, "Dockerfile")).read()
+    installs = re.findall(r"pip install[^\n&]*-r /tmp/requirements\.txt[^\n&]*", text)
+    assert installs, f"containers/{image}/Dockerfile installs no requirements file"
+    for line in installs:
+        assert "-c /tmp/constraints.txt" in line, f"containers/{image}/Dockerfile: {line}"
+    assert "COPY requirements.txt /tmp/constraints.txt" in text
+
+
+def test_the_train_image_finds_the_drivers_vertex_mounts():
+    text = open(os.path.join(ROOT, "containers", "train", "Dockerfile")).read()
+    assert re.search(r"^ENV LD_LIBRARY_PATH=/usr/local/nvidia/lib64:/usr/local/nvidia/lib\b", text, re.M)

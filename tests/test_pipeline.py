@@ -203,3 +203,22 @@ def test_parse_params_types(compiled):
 
 def test_pipeline_module_exposes_compile():
     assert callable(pipeline.compile_pipeline) and set(pipeline.COMPONENTS) >= {"transfer", "convert", "train"}
+
+
+def test_remote_jobs_get_their_images_from_the_compiled_spec(compiled):
+    """The Dataflow workers and the CustomJob run images named at compile time, not looked up at run time."""
+    spec = spec_of(compiled)
+    by_name = {t["taskInfo"]["name"]: t for t in all_tasks(spec["root"], spec).values()}
+    registry = "europe-docker.pkg.dev/acme/synthdet"
+
+    def constant(task, name):
+        return by_name[task]["inputs"]["parameters"][name]["runtimeValue"]["constant"]
+
+    for task in ("Convert to TFRecords", "Convert real photos"):
+        assert constant(task, "sdk_container_image") == f"{registry}/synthdet-convert:7.1"
+    assert constant("Train RetinaNet", "trainer_image") == f"{registry}/synthdet-train:7.1"
+    assert constant("Train RetinaNet", "trainer_tpu_image") == f"{registry}/synthdet-train-tpu:7.1"
+    # The upload goes to the pipeline's project and region (submit fills them from --project/--region).
+    upload = by_name["Upload to Model Registry"]["inputs"]["parameters"]
+    assert upload["project"] == {"componentInputParameter": "pipelinechannel--project"}
+    assert upload["location"] == {"componentInputParameter": "pipelinechannel--region"}
