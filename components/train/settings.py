@@ -264,6 +264,8 @@ def add_arguments(parser: argparse.ArgumentParser, optional: Sequence[str] = ())
     """One flag per Settings field; defaults stay None so the preset can fill them in.
 
     ``optional`` names required fields that may be left out (the caller fills them in).
+    Each flag also answers to the seed tutorial's underscore spelling (``--train_batch_size=16``
+    for ``--train-batch-size``); the dashed form comes first, so ``--help`` lists it first.
     """
     group = parser.add_argument_group("training settings")
     for f in fields(Settings):
@@ -272,12 +274,13 @@ def add_arguments(parser: argparse.ArgumentParser, optional: Sequence[str] = ())
                                help="defaults to start from: seed (the tutorial's) or local "
                                     "(a few minutes on a 2-core CPU)")
             continue
+        names = [flag(f.name)] + (["--" + f.name] if "_" in f.name else [])
         if f.type == "bool":
-            group.add_argument(flag(f.name), action="store_true", default=None,
+            group.add_argument(*names, action="store_true", default=None,
                                help="continue from the checkpoints in --model-dir")
             continue
         default = "" if f.default in (dataclasses.MISSING, "") else f" (default: {f.default!r})"
-        group.add_argument(flag(f.name), type=_TYPES[f.type], default=None,
+        group.add_argument(*names, type=_TYPES[f.type], default=None,
                            required=f.default is dataclasses.MISSING and f.name not in optional,
                            help=HELP.get(f.name, "") + default)
 

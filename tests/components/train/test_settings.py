@@ -94,3 +94,30 @@ def test_presets_only_name_settings_fields():
     names = set(Settings.__dataclass_fields__)
     for values in PRESETS.values():
         assert set(values) <= names
+
+
+def test_the_seed_tutorials_underscore_flags_are_accepted():
+    seed = ["--train_data=d/train/*.tfrecord", "--eval_data=d/eval/*.tfrecord", "--label_map=d/label_map.pbtxt",
+            "--model_dir=m", "--train_batch_size=16", "--num_eval_images=200", "--image_size=960,1280",
+            "--max_steps=3000", "--fpn_type=fpn"]
+    s = parse_args(seed)
+    assert s == make(train_batch_size=16, num_eval_images=200, image_size="960,1280", max_steps=3000, fpn_type="fpn")
+    dashed = [name.replace("_", "-") + "=" + value for name, value in (a.split("=", 1) for a in seed)]
+    assert parse_args(dashed) == s
+
+
+def test_every_settings_flag_answers_to_its_underscore_spelling_and_help_shows_the_dashed_one():
+    import argparse
+
+    from components.train.__main__ import build_parser
+    from components.train.settings import add_arguments, flag
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    by_dest = {a.dest: a.option_strings for a in parser._actions}
+    for name in Settings.__dataclass_fields__:
+        if "_" in name:
+            assert by_dest[name] == [flag(name), "--" + name]
+    args = build_parser().parse_args([f"--{k}={v}" for k, v in REQUIRED.items()] + ["--resume", "--local"])
+    assert args.train_data == REQUIRED["train_data"] and args.resume is True and args.local is True
+    assert "--train-batch-size TRAIN_BATCH_SIZE, --train_batch_size" in build_parser().format_help()
