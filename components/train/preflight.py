@@ -9,10 +9,13 @@ import fnmatch
 import glob
 import json
 import logging
+import os
 import re
+import threading
 from dataclasses import dataclass
 
 from components.common import label_map, uris
+from components.train import model_garden
 from components.train.layout import Layout
 from components.train.settings import Settings, SettingsError
 
@@ -156,6 +159,54 @@ def check_data(settings: Settings) -> None:
     for name in ("train_data", "eval_data"):
         if not match_files(getattr(settings, name)):
             raise PreflightError(name, f"{getattr(settings, name)!r} matches no files")
+
+
+def _gcs_exists(path: str, timeout_s: float) -> bool:
+    """``tf.io.gfile.exists`` bounded to ``timeout_s``; raises OSError when it errs or does not answer in time."""
+    import tensorflow as tf
+
+    answer: dict = {}
+
+    def ask() -> None:
+        try:
+            answer["exists"] = tf.io.gfile.exists(path)
+        except (tf.errors.OpError, OSError) as err:
+            answer["error"] = err
+
+    asker = threading.Thread(target=ask, name="init-checkpoint-check", daemon=True)
+    asker.start()
+    asker.join(timeout_s)
+    if asker.is_alive():
+        raise OSError(f"no answer within {timeout_s:g} s")
+    if "error" in answer:
+        raise OSError(getattr(answer["error"], "message", None) or str(answer["error"]))
+    return answer["exists"]
+
+
+def check_init_checkpoint(settings: Settings, *, timeout_s: float = 10.0) -> str | None:
+    """The backbone checkpoint Model Garden will read (``<path>.index``, or a folder with a ``checkpoint`` file).
+
+    Returns the path checked (None when there is none). A gs:// path gets one attempt of at most
+    ``timeout_s``: without network or credentials TensorFlow would otherwise fail deep inside model building.
+    """
+    path = model_garden.init_checkpoint(settings)
+    if path is None:
+        return None
+    candidates = (path + ".index", path.rstrip("/") + "/checkpoint")
+    try:
+        if uris.is_gcs(path):
+            found = any(_gcs_exists(candidate, timeout_s) for candidate in candidates)
+        else:
+            found = any(os.path.isfile(uris.local_path(candidate)) for candidate in candidates)
+        reason = f"{candidates[0]} does not exist"
+    except OSError as err:
+        found, reason = False, f"cannot reach {candidates[0]}: {err}"
+    if not found:
+        raise PreflightError("init_checkpoint", f"{reason}. Pass --init-checkpoint none to start from random "
+                             "weights, or --preset local for a small run without it, or copy the checkpoint "
+                             "(its .index and .data-* files) to a bucket this machine can read and pass "
+                             "--init-checkpoint gs://BUCKET/PATH/ckpt-N")
+    return path
 
 
 def check(settings: Settings, layout: Layout, *, remote: bool = False, replicas: int | None = None,

@@ -133,6 +133,8 @@ def train(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[
     layout = layout_lib.resolve(settings, environ)
     runtime = detect_runtime(settings)
     checked = preflight.check(settings, layout, replicas=runtime.replicas, check_dir=False)
+    if checked.checkpoint_step is None:  # a resumed run restores the model dir instead
+        preflight.check_init_checkpoint(settings)
     annotations = annotation_file(layout, bool(settings.annotation_file))
     params = build_params(settings, runtime, checked.num_classes, annotations, checked.eval_examples)
     logger.info("Training RetinaNet (ResNet-%d, %s, input %s, %d classes) on %s x%d: %s -> %s, steps %s..%d, "

@@ -1,12 +1,13 @@
 import json
 import os
 import shutil
+import time
 
 import pytest
 
 from components.common import uris
 from components.train import layout as layout_lib
-from components.train.preflight import PreflightError, check, checkpoint_step, match_files
+from components.train.preflight import PreflightError, check, check_init_checkpoint, checkpoint_step, match_files
 from tests.components.train.conftest import settings_for
 from tests.conftest import EMULATOR_BUCKET, upload_tree
 
@@ -162,3 +163,60 @@ def test_gcs_paths_are_checked_through_the_storage_api(gcs_emulator, records):
     uris.write_text(root + "/model/checkpoint", 'model_checkpoint_path: "ckpt-10"\n')
     expect("--model-dir", settings, remote=True)
     assert run_check(settings.replace(resume=True), remote=True).checkpoint_step == 10
+
+
+def test_no_init_checkpoint_needs_no_check(records, tmp_path):
+    assert check_init_checkpoint(settings_for(records, str(tmp_path / "m"), init_checkpoint="none")) is None
+    assert check_init_checkpoint(settings_for(records, str(tmp_path / "m"), resnet_depth=101)) is None
+
+
+def test_a_local_init_checkpoint_needs_its_index_file(records, tmp_path):
+    ckpt = str(tmp_path / "backbone" / "ckpt-7")
+    settings = settings_for(records, str(tmp_path / "m"), init_checkpoint=ckpt)
+    with pytest.raises(PreflightError, match="--init-checkpoint") as err:
+        check_init_checkpoint(settings)
+    message = str(err.value)
+    assert f"{ckpt}.index does not exist" in message
+    assert "--init-checkpoint none" in message and "--preset local" in message and "bucket" in message
+    os.makedirs(os.path.dirname(ckpt))
+    open(ckpt + ".index", "wb").close()
+    assert check_init_checkpoint(settings) == ckpt
+    folder = settings.replace(init_checkpoint=os.path.dirname(ckpt))
+    with pytest.raises(PreflightError, match="--init-checkpoint"):
+        check_init_checkpoint(folder)
+    open(os.path.join(os.path.dirname(ckpt), "checkpoint"), "w").write('model_checkpoint_path: "ckpt-7"\n')
+    assert check_init_checkpoint(folder) == os.path.dirname(ckpt)
+
+
+def test_an_unreachable_gcs_init_checkpoint_fails_fast_naming_the_flag(records, tmp_path):
+    ckpt = "gs://synthdet-no-such-bucket-7f3a9c/resnet50_imagenet/ckpt-28080"
+    settings = settings_for(records, str(tmp_path / "m"), init_checkpoint=ckpt)
+    started = time.monotonic()
+    with pytest.raises(PreflightError, match="--init-checkpoint") as err:
+        check_init_checkpoint(settings, timeout_s=5)
+    assert time.monotonic() - started < 8
+    assert ckpt + ".index" in str(err.value) and "--init-checkpoint none" in str(err.value)
+
+
+def test_the_gcs_attempt_is_bounded(records, tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.io.gfile, "exists", lambda path: time.sleep(30))
+    settings = settings_for(records, str(tmp_path / "m"), init_checkpoint="gs://b/ckpt-1")
+    started = time.monotonic()
+    with pytest.raises(PreflightError, match="cannot reach gs://b/ckpt-1.index: no answer within 0.5 s"):
+        check_init_checkpoint(settings, timeout_s=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_the_trainer_checks_the_init_checkpoint_before_building_the_model(records, tmp_path, caplog, monkeypatch):
+    from components.train import trainer
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was built before the init checkpoint was checked")
+
+    monkeypatch.setattr(trainer, "build_params", no_model)
+    missing = str(tmp_path / "nowhere" / "ckpt-1")
+    args = settings_for(records, str(tmp_path / "m"), preset="local", init_checkpoint=missing).to_args()
+    assert trainer.main(args) == 2
+    assert "--init-checkpoint" in caplog.text and missing + ".index" in caplog.text
