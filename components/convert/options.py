@@ -1,6 +1,7 @@
 """Conversion settings, checked on construction, and their translation into Beam options."""
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -78,6 +79,7 @@ class Settings:
                                  "values at most 63 characters")
         if self.runner == "DataflowRunner":
             self._check_dataflow()
+        check_output_place(self.source, self.output_uri)
 
     def _check_dataflow(self) -> None:
         missing = [f"--{n.replace('_', '-')}" for n in ("project", "region", "temp_location")
@@ -99,6 +101,36 @@ class Settings:
     @property
     def output_uri(self) -> str:
         return self.output or uris.join(self.source, "output")
+
+
+def _folder_key(uri: str) -> str:
+    """A folder's comparable form: its real path (local) or ``gs://bucket/prefix/``, both ending in ``/``."""
+    if uris.is_gcs(uri):
+        bucket, name = uris.split_gcs(uri)
+        name = "/".join(p for p in name.split("/") if p)
+        return f"gs://{bucket}/{name}/" if name else f"gs://{bucket}/"
+    return os.path.join(os.path.realpath(uris.local_path(uri)), "")
+
+
+def output_inside_source(source: str, output: str) -> bool:
+    """True when ``output`` is a folder below ``source`` (not the source itself)."""
+    out, src = _folder_key(output), _folder_key(source)
+    return out != src and out.startswith(src)
+
+
+def check_output_place(source: str, output: str) -> None:
+    """Refuse an output folder that is the source or holds it: publishing would replace the data.
+
+    An output inside the source (the default ``SOURCE/output``) passes here; the run checks that
+    it holds only a previous conversion's files (``outputs.check_owned``).
+    """
+    out, src = _folder_key(output), _folder_key(source)
+    if out == src:
+        raise ValueError(f"--output {output!r} is the --source folder {source!r}: the conversion would "
+                         "replace the dataset; choose another --output (the default is SOURCE/output)")
+    if src.startswith(out):
+        raise ValueError(f"--output {output!r} contains the --source folder {source!r}: the conversion "
+                         "would write over the dataset; choose an --output outside it")
 
 
 def beam_args(settings: Settings, image_files: int = 0) -> list[str]:

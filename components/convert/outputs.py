@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter, defaultdict
 from typing import Iterable
 
@@ -17,6 +18,23 @@ from components.convert.split import SPLITS
 logger = logging.getLogger(__name__)
 MAX_EXAMPLES_PER_REASON = 5
 PUBLISHED = ("train", "eval", "label_map.pbtxt", "label_map.csv", "eval_coco.json")
+# Every path this converter writes below OUT (this layout's and the earlier one's); nothing else may be there
+# when OUT lies inside the source.
+_OWNED = re.compile(r"^(manifest\.json|stats\.json|errors\.jsonl|label_map\.(pbtxt|csv)|eval_coco\.json"
+                    r"|(train|eval)/(train|eval)-\d{5}-of-\d{5}\.tfrecord|(gen|\.tmp|\.failed)-[^/]+/.+)$")
+
+
+def check_owned(output: str, source: str) -> None:
+    """Refuse an output folder inside the source that holds anything but this converter's files.
+
+    Raises:
+        ValueError: naming --output, --source and a file that is not the converter's.
+    """
+    foreign = next((rel for rel in uris.iter_files(output) if not _OWNED.match(rel)), None)
+    if foreign is not None:
+        raise ValueError(f"--output {output!r} lies inside --source {source!r} and holds {foreign!r}, which is "
+                         "not a conversion's output: the conversion would replace dataset files. Choose an "
+                         "--output outside the source, or an empty folder")
 
 
 def shard_name(split: str, index: int, total: int) -> str:

@@ -22,8 +22,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from components.common import label_map, uris
 from components.convert import launcher
-from components.convert.options import Settings, beam_args
-from components.convert.outputs import publish
+from components.convert.options import Settings, beam_args, output_inside_source
+from components.convert.outputs import check_owned, publish
 from components.convert.plan import Plan, make_plan
 from components.convert.transforms import EncodeExamples, ErrorsFn, ReadFrames, StatsFn, stage_units
 
@@ -80,6 +80,8 @@ def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
         RuntimeError: the Beam job failed.
     """
     output = settings.output_uri
+    if output_inside_source(settings.source, output):
+        check_owned(output, settings.source)
     started = time.monotonic()
     logger.info("Converting %s -> %s (format %s, eval %.1f%%, %s)", settings.source, output,
                 settings.format, settings.eval_pct, settings.runner)
