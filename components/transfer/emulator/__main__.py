@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--token-env", default="USIM_ACCESS_TOKEN",
                    help="environment variable holding the one accepted token; unset: accept any token")
     p.add_argument("--error-rate", type=float, default=0.0, help="share of 429/503 answers")
+    p.add_argument("--error-statuses", default="429,503",
+                   help="comma-separated statuses the injected errors are drawn from (default 429,503)")
     p.add_argument("--retry-after", default="1", help="Retry-After of injected errors, seconds")
     p.add_argument("--drop-rate", type=float, default=0.0, help="share of dropped connections")
     p.add_argument("--slow-rate", type=float, default=0.0, help="share of answers held back --delay s")
@@ -33,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     token = os.environ.get(args.token_env) or None
     if token is None:
         logger.warning("%s is not set: any bearer token is accepted", args.token_env)
-    faults = Faults(error_rate=args.error_rate, retry_after=args.retry_after, drop_rate=args.drop_rate,
+    try:
+        statuses = tuple(int(code) for code in args.error_statuses.split(","))
+    except ValueError:
+        p.error(f"--error-statuses: {args.error_statuses!r}; expected HTTP statuses such as 429,503")
+    faults = Faults(error_rate=args.error_rate, error_statuses=statuses, retry_after=args.retry_after, drop_rate=args.drop_rate,
                     slow_rate=args.slow_rate, delay=args.delay, copy_delay=args.copy_delay,
                     end_status=args.end_status)
     emu = UnitySimulationEmulator(args.store, args.buckets, token=token, host=args.host, port=args.port,

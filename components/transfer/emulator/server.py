@@ -22,7 +22,8 @@ _GET = re.compile(r"^/v1/projects/([^/]+)/data_transfer/([^/]+)$")
 class Faults:
     """What goes wrong, and how often (shares are 0..1, drawn from a seeded generator)."""
 
-    error_rate: float = 0.0     # answers replaced by 429 or 503 with Retry-After
+    error_rate: float = 0.0     # answers replaced by one of `error_statuses` with Retry-After
+    error_statuses: tuple[int, ...] = (429, 503)
     error_first: int = 0        # the first N requests answered 503 with Retry-After
     retry_after: str = "1"
     slow_rate: float = 0.0      # answers held back for `delay` seconds
@@ -130,7 +131,7 @@ class UnitySimulationEmulator:
             if n < f.error_first:
                 return "error", 503
             if f.error_rate and self._rng.random() < f.error_rate:
-                return "error", self._rng.choice((429, 503))
+                return "error", self._rng.choice(tuple(f.error_statuses))
             if f.slow_rate and self._rng.random() < f.slow_rate:
                 return "slow", 0
         return "", 0

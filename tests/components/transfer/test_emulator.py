@@ -118,3 +118,9 @@ def test_command_line_server(store, buckets):
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert TOKEN not in err and "Transfer" in err
+
+
+def test_injected_errors_can_be_limited_to_429(start_emulator):
+    emu = start_emulator(Faults(error_rate=1.0, error_statuses=(429,), retry_after="20"))
+    answers = [call(f"{emu.url}/v1/projects/p/data_transfer/x") for _ in range(6)]
+    assert {(code, headers["Retry-After"]) for code, _, headers in answers} == {(429, "20")}
