@@ -8,6 +8,10 @@ Every request has a connect and a read timeout. urllib3's ``Retry`` retries conn
 read timeouts, dropped connections, 429 and 5xx answers with exponential backoff plus jitter, and
 honours ``Retry-After`` (capped). 400, 401, 403 and 404 fail at once.
 
+With a ``deadline`` (a ``time.monotonic()`` value, the end of the whole transfer) no request
+outlives it: each try's timeouts are cut to the time left, and a retry whose wait (``Retry-After``
+or backoff) would end past the deadline raises ``DeadlineExceeded`` at once instead of sleeping.
+
 The start is a ``PUT`` and is retried too, even after a read error when the server may already
 have begun. HTTP makes PUT idempotent and a duplicate transfer would copy the same objects to the
 same names, so the worst case is paying the copy twice, against failing a pipeline on one
@@ -17,11 +21,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import urllib3
 from urllib3.exceptions import HTTPError
 
+from components.common.polling import DeadlineExceeded
 from components.transfer.credentials import Token
 
 DEFAULT_API_URL = "https://api.simulation.unity3d.com"
@@ -29,6 +36,9 @@ API_URL_ENV = "USIM_API_URL"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ID_FIELDS = ("id", "transfer_id", "data_transfer_id")
 MESSAGE_FIELDS = ("message", "error", "error_message", "detail", "reason", "status_message")
+# A try that starts at (or just before) the deadline still gets this long to connect and to read,
+# so the poller's last look at the status, made at the deadline, can be answered.
+MIN_TRY_TIMEOUT = 1.0
 logger = logging.getLogger(__name__)
 
 
@@ -64,14 +74,75 @@ class RetrySettings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
 
-    def retry(self) -> urllib3.Retry:
-        return urllib3.Retry(
+    def retry(self, deadline: float | None = None,
+              clock: Callable[[], float] = time.monotonic) -> urllib3.Retry:
+        """A urllib3 ``Retry``; with a deadline, one whose waits never pass it (see the module)."""
+        retry = _DeadlineRetry(
             total=self.attempts, connect=self.attempts, read=self.attempts, status=self.attempts,
             other=0, redirect=3, allowed_methods=frozenset({"GET", "PUT"}),
             status_forcelist=RETRY_STATUSES, backoff_factor=self.backoff_factor,
             backoff_max=self.backoff_max, backoff_jitter=self.backoff_jitter,
             retry_after_max=self.retry_after_max, respect_retry_after_header=True,
             raise_on_status=False, raise_on_redirect=False)
+        retry.deadline, retry.clock = deadline, clock
+        return retry
+
+    def timeout(self, deadline: float | None = None,
+                clock: Callable[[], float] = time.monotonic) -> urllib3.Timeout:
+        """Connect and read timeouts, cut to the time left before ``deadline`` now and on every try."""
+        timeout = _DeadlineTimeout(connect=self.connect_timeout, read=self.read_timeout)
+        timeout.deadline, timeout.clock = deadline, clock
+        return timeout.clone()
+
+
+class _DeadlineRetry(urllib3.Retry):
+    """``Retry`` whose sleep refuses to wait past ``deadline``; urllib3 calls ``sleep`` between tries."""
+
+    deadline: float | None = None
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+
+    def new(self, **kw) -> "_DeadlineRetry":
+        retry = super().new(**kw)
+        retry.deadline, retry.clock = self.deadline, self.clock
+        return retry
+
+    def sleep(self, response=None) -> None:
+        wait, why = 0.0, "backoff"
+        if self.respect_retry_after_header and response is not None:
+            wait = self.get_retry_after(response) or 0.0
+            why = f"Retry-After {wait:.0f} s" if wait else why
+        if not wait:
+            wait = self.get_backoff_time()
+        if self.deadline is not None:
+            left = self.deadline - self.clock()
+            if wait >= left:
+                last = self.history[-1] if self.history else None
+                cause = (f"HTTP {last.status}" if last and last.status else
+                         f"{type(last.error).__name__}" if last and last.error else "an error")
+                raise DeadlineExceeded(f"after {cause}, the next try would wait {wait:.1f} s ({why}) but the "
+                                       f"deadline (--timeout) is {max(0.0, left):.1f} s away")
+        if wait > 0:
+            time.sleep(wait)
+
+
+class _DeadlineTimeout(urllib3.Timeout):
+    """``Timeout`` cut to the time left whenever it is cloned; urllib3 clones it at every try."""
+
+    deadline: float | None = None
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+
+    def clone(self) -> "_DeadlineTimeout":
+        connect, read = self._connect, self._read
+        if self.deadline is not None:
+            left = max(MIN_TRY_TIMEOUT, self.deadline - self.clock())
+            connect, read = _at_most(connect, left), _at_most(read, left)
+        timeout = _DeadlineTimeout(connect=connect, read=read, total=self.total)
+        timeout.deadline, timeout.clock = self.deadline, self.clock
+        return timeout
+
+
+def _at_most(value, limit: float) -> float:
+    return min(value, limit) if isinstance(value, (int, float)) else limit
 
 
 @dataclass(frozen=True)
@@ -88,12 +159,16 @@ class UnitySimulationClient:
     """Start and poll Unity Simulation data transfers."""
 
     def __init__(self, api_url: str, token: Token, *, retry: RetrySettings = RetrySettings(),
-                 id_field: str = "id") -> None:
+                 id_field: str = "id", deadline: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """``deadline``: a ``clock()`` value no request (retries included) may pass; None: no limit."""
         if not api_url.startswith(("https://", "http://")):
             raise ValueError(f"--api-url: {api_url!r} is not an http(s) URL")
         self.api_url = api_url.rstrip("/")
         self.id_field = id_field
+        self.deadline, self._clock = deadline, clock
         self._token = token
+        self._settings = retry
         self._http = urllib3.PoolManager(
             retries=retry.retry(),
             timeout=urllib3.Timeout(connect=retry.connect_timeout, read=retry.read_timeout))
@@ -140,7 +215,12 @@ class UnitySimulationClient:
             payload = json.dumps(body).encode("utf-8")
         logger.debug("%s %s", method, url)
         try:
-            response = self._http.request(method, url, body=payload, headers=headers)
+            response = self._http.request(
+                method, url, body=payload, headers=headers,
+                retries=self._settings.retry(self.deadline, self._clock),
+                timeout=self._settings.timeout(self.deadline, self._clock))
+        except DeadlineExceeded as err:
+            raise DeadlineExceeded(f"{method} {url}: {err}") from None
         except HTTPError as err:
             # urllib3 texts name the URL and the cause, never headers; redact anyway, drop the chain.
             raise UnityApiError(self._token.redact(f"{method} {url}: no usable answer after retries: {err}")) \

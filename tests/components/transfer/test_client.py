@@ -3,6 +3,7 @@ import time
 
 import pytest
 
+from components.common.polling import DeadlineExceeded
 from components.transfer.client import (RequestRejected, RetrySettings, TokenRejected, UnityApiError,
                                         UnitySimulationClient)
 from components.transfer.credentials import Token
@@ -122,3 +123,45 @@ def test_missing_transfer_id_names_the_field(start_emulator, token):
 def test_api_url_must_be_http():
     with pytest.raises(ValueError, match="--api-url: 'ftp://x' is not an http"):
         UnitySimulationClient("ftp://x", Token(TOKEN, "t"))
+
+
+def test_a_retry_after_past_the_deadline_is_not_waited_for(start_emulator, token):
+    emu = start_emulator(Faults(error_rate=1.0, error_statuses=(429,), retry_after="20"))
+    client = UnitySimulationClient(emu.url, token, deadline=time.monotonic() + 10)
+    began = time.monotonic()
+    with pytest.raises(DeadlineExceeded, match=r"PUT http://.*: after HTTP 429, the next try would wait 20\.0 s "
+                                               r"\(Retry-After 20 s\) but the deadline \(--timeout\) is \d+\.\d s away"):
+        start(client)
+    assert time.monotonic() - began < 5 and [r.code for r in emu.requests] == [429]
+
+
+def test_retry_after_within_the_deadline_is_still_honoured(start_emulator, token):
+    emu = start_emulator(Faults(error_first=2, retry_after="1"))
+    retry = RetrySettings(backoff_factor=0.01, backoff_jitter=0.0)
+    client = UnitySimulationClient(emu.url, token, retry=retry, deadline=time.monotonic() + 10)
+    began = time.monotonic()
+    start(client)
+    assert time.monotonic() - began >= 1.9 and [r.code for r in emu.requests] == [503, 503, 200]
+
+
+def test_the_read_timeout_is_cut_to_the_time_left(start_emulator, token):
+    emu = start_emulator(Faults(slow_rate=1.0, delay=30))
+    client = UnitySimulationClient(emu.url, token, retry=RetrySettings(read_timeout=60.0),
+                                   deadline=time.monotonic() + 2)
+    began = time.monotonic()
+    with pytest.raises(DeadlineExceeded, match=r"after ReadTimeoutError, the next try would wait"):
+        start(client)
+    assert 1.5 <= time.monotonic() - began < 6
+
+
+def test_backoff_past_the_deadline_is_not_slept(token):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = UnitySimulationClient(f"http://127.0.0.1:{port}", token, retry=RetrySettings(backoff_factor=4.0),
+                                   deadline=time.monotonic() + 3)
+    began = time.monotonic()
+    with pytest.raises(DeadlineExceeded, match=r"after NewConnectionError, the next try would wait \d+\.\d s "
+                                               r"\(backoff\)") as err:
+        start(client)
+    assert time.monotonic() - began < 3 and TOKEN not in str(err.value)
