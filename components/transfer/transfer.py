@@ -10,6 +10,8 @@ Next to the run-execution folder a small record, ``urn:run_executions:E.transfer
 transfer id and status. It is written as soon as Unity answers the start, so a restarted task
 waits on the running transfer instead of starting another, and ``skip_if_present`` trusts only a
 transfer recorded as successful (files alone could be a partial copy).
+
+``timeout`` bounds the whole transfer: the client's requests and retry waits as well as the polling.
 """
 from __future__ import annotations
 
@@ -122,7 +124,7 @@ def run_transfer(settings: Settings, token: Token, *, client: UnitySimulationCli
     Raises:
         ValueError: bad settings, or the API refused the request (bad ids, expired token).
         TransferFailed: the transfer ended ``failed``, with an unknown status, or left no files.
-        DeadlineExceeded: still running after ``settings.timeout`` seconds.
+        DeadlineExceeded: not done after ``settings.timeout`` seconds, retries of a request included.
         UnityApiError: the API could not be reached or kept failing.
     """
     start = clock()
@@ -141,9 +143,14 @@ def run_transfer(settings: Settings, token: Token, *, client: UnitySimulationCli
             logger.warning("Found %d files at %s but no record of a finished transfer; transferring again",
                            present, s.dataset_uri)
     retry = retry or RetrySettings(attempts=s.max_retries)
-    client = client or UnitySimulationClient(s.resolved_api_url(), token, retry=retry, id_field=s.id_field)
-    state = _resume(client, s, record) or client.start_transfer(
-        s.project_id, s.run_definition_id, s.run_execution_id, s.bucket)
+    client = client or UnitySimulationClient(s.resolved_api_url(), token, retry=retry, id_field=s.id_field,
+                                             deadline=start + s.timeout, clock=clock)
+    try:
+        state = _resume(client, s, record) or client.start_transfer(
+            s.project_id, s.run_definition_id, s.run_execution_id, s.bucket)
+    except DeadlineExceeded as err:
+        raise DeadlineExceeded(f"Starting (or resuming) the Unity transfer of run execution {s.run_execution_id} "
+                               f"ran into the deadline ({s.timeout:.0f} s): {err}") from None
     logger.info("Unity transfer id %s, status %s", state.id, state.status)
     _write_record(s, state)
     try:

@@ -2,6 +2,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -68,6 +69,17 @@ def test_deadline_exits_3(env, start_emulator, buckets, caplog):
     emu = start_emulator(Faults(copy_delay=30))
     assert main(argv(emu.url, buckets, "--timeout", "0.3")) == 3
     assert "still running after" in caplog.text
+
+
+def test_retry_after_past_the_deadline_exits_3_at_once(env, start_emulator, buckets, caplog):
+    # 429 with Retry-After 20 forever: eight honoured retries would take 160 s; --timeout 10 bounds them.
+    emu = start_emulator(Faults(error_rate=1.0, error_statuses=(429,), retry_after="20"))
+    began = time.monotonic()
+    assert main(argv(emu.url, buckets, "--timeout", "10")) == 3
+    elapsed = time.monotonic() - began
+    assert elapsed < 30, elapsed
+    assert "Retry-After 20 s" in caplog.text and "HTTP 429" in caplog.text
+    assert {r.code for r in emu.requests} == {429} and not emu.transfers
 
 
 def test_unreachable_api_exits_1(env, buckets, caplog):
