@@ -9,7 +9,9 @@ From Python: ``run_transfer(Settings(...), load_token())`` returns a ``TransferR
 Next to the run-execution folder a small record, ``urn:run_executions:E.transfer.json``, keeps the
 transfer id and status. It is written as soon as Unity answers the start, so a restarted task
 waits on the running transfer instead of starting another, and ``skip_if_present`` trusts only a
-transfer recorded as successful (files alone could be a partial copy).
+transfer recorded as successful (files alone could be a partial copy). Without Google credentials
+(Unity does the copy, so none are needed to start it) the record and the file count are skipped
+with a warning.
 
 ``timeout`` bounds the whole transfer: the client's requests and retry waits as well as the polling.
 """
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from google.api_core import exceptions as google_exceptions
+from google.auth import exceptions as auth_exceptions
 
 from components.common import uris
 from components.common.polling import DeadlineExceeded, wait_for
@@ -34,6 +37,9 @@ from components.transfer.credentials import Token
 RUNNING, SUCCESS, FAILED = "running", "success", "failed"
 # Polls that may fail in a row (each after the client's own retries) before the wait gives up.
 MAX_FAILED_POLLS = 3
+# Reading the destination fails like this when this machine has no (usable) Google credentials or
+# they may not read the bucket; the transfer itself is Unity's and goes on without them.
+NO_ACCESS = (auth_exceptions.GoogleAuthError, google_exceptions.Forbidden, google_exceptions.Unauthorized)
 logger = logging.getLogger(__name__)
 
 
@@ -111,7 +117,7 @@ class TransferResult:
     transfer_id: str
     status: str
     skipped: bool
-    files: int
+    files: int | None  # None: the destination could not be listed (no Google credentials)
     elapsed: float
 
 
@@ -166,11 +172,15 @@ def run_transfer(settings: Settings, token: Token, *, client: UnitySimulationCli
         raise TransferFailed(f"Unity transfer {state.id} of run execution {s.run_execution_id} to "
                              f"{s.bucket_uri} ended failed: {state.message or 'no message'}", state.id, FAILED)
     files = _count_files(s.dataset_uri)
-    if not files:
+    if files is None:
+        logger.warning("Transfer %s reported success; not checking that files arrived at %s", state.id,
+                       s.dataset_uri)
+    elif not files:
         raise TransferFailed(f"Unity transfer {state.id} reported success but {s.dataset_uri} holds no files; "
                              "check the run ids and that the run execution produced output", state.id, SUCCESS)
     elapsed = clock() - start
-    logger.info("Transfer %s done: %d files at %s in %.0f s", state.id, files, s.dataset_uri, elapsed)
+    logger.info("Transfer %s done: %s files at %s in %.0f s", state.id, "?" if files is None else files,
+                s.dataset_uri, elapsed)
     return TransferResult(s.dataset_uri, state.id, state.status, False, files, elapsed)
 
 
@@ -226,14 +236,23 @@ def _resume(client: UnitySimulationClient, s: Settings, record: dict | None) -> 
     return None
 
 
-def _count_files(uri: str) -> int:
-    return sum(1 for _ in uris.iter_files(uri)) if uris.is_gcs(uri) or os.path.isdir(uri) else 0
+def _count_files(uri: str) -> int | None:
+    """Files under ``uri``; None (with a warning) when this machine may not list it."""
+    try:
+        return sum(1 for _ in uris.iter_files(uri)) if uris.is_gcs(uri) or os.path.isdir(uri) else 0
+    except NO_ACCESS as err:
+        logger.warning("Could not list %s (%s: %s)", uri, type(err).__name__, err)
+        return None
 
 
 def _read_record(s: Settings) -> dict | None:
     try:
         data = json.loads(uris.read_text(s.record_uri))
     except FileNotFoundError:
+        return None
+    except NO_ACCESS as err:
+        logger.warning("Could not read %s (%s: %s); not resuming or skipping an earlier transfer",
+                       s.record_uri, type(err).__name__, err)
         return None
     except (json.JSONDecodeError, UnicodeDecodeError):
         logger.warning("Ignoring %s: not JSON", s.record_uri)
@@ -251,6 +270,6 @@ def _write_record(s: Settings, state: TransferState) -> None:
               "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     try:
         uris.write_text(s.record_uri, json.dumps(record, indent=1) + "\n")
-    except (OSError, google_exceptions.GoogleAPIError) as err:
+    except (OSError, google_exceptions.GoogleAPIError, auth_exceptions.GoogleAuthError) as err:
         # The record only saves work on a rerun; the transfer itself goes on without it.
         logger.warning("Could not write %s (%s); a rerun will start a new transfer", s.record_uri, err)

@@ -8,7 +8,8 @@ import pytest
 
 from components.transfer.__main__ import main
 from components.transfer.emulator import Faults
-from tests.components.transfer.conftest import BUCKET, DEFINITION, EXECUTION, PROJECT, TOKEN, run_path
+from tests.components.transfer.conftest import (BUCKET, DEFINITION, EXECUTION, PROJECT, RUN_FILES, TOKEN, read_tree,
+                                                run_path)
 
 
 @pytest.fixture
@@ -63,6 +64,24 @@ def test_failed_transfer_exits_1(env, start_emulator, buckets, capsys, caplog):
     emu = start_emulator(Faults(end_status="failed"))
     assert main(argv(emu.url, buckets)) == 1
     assert capsys.readouterr().out == "" and "ended failed" in caplog.text
+
+
+@pytest.mark.parametrize("extra", [(), ("--skip-if-present",)])
+def test_without_google_credentials_the_transfer_still_runs(extra, env, start_emulator, buckets, tmp_path,
+                                                            monkeypatch, capsys, caplog):
+    from components.common import uris
+
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
+    monkeypatch.setattr(uris, "_clients", {})  # no storage client left over from another test
+    emu = start_emulator()  # its copy into the local buckets folder stands in for Unity's copy into gs://
+    assert main(argv(emu.url, "", *extra)) == 0
+    dataset = f"gs://{BUCKET}/{run_path()}"
+    assert capsys.readouterr().out.splitlines()[-1] == dataset
+    assert f"Could not read {dataset}.transfer.json (DefaultCredentialsError" in caplog.text
+    assert f"Could not write {dataset}.transfer.json" in caplog.text
+    assert [t.status for t in emu.transfers.values()] == ["success"]
+    assert read_tree(os.path.join(buckets, BUCKET, *run_path().split("/"))) == RUN_FILES
 
 
 def test_deadline_exits_3(env, start_emulator, buckets, caplog):
