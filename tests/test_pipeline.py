@@ -86,8 +86,22 @@ def test_tasks_conditions_and_images(compiled):
     # The dataset preview is an output of the convert step itself.
     convert_spec = spec["components"]["comp-convert"]["outputDefinitions"]["artifacts"]
     assert convert_spec["preview"]["artifactType"]["schemaTitle"] == "system.HTML"
-    conditions = json.dumps(spec)
-    assert "passed" in conditions and "triggerPolicy" in conditions
+    # Upload runs inside "upload_model == true", inside "the evaluate task's passed output == true".
+    by_name = {t["taskInfo"]["name"]: (key, t) for key, t in spec["root"]["dag"]["tasks"].items()}
+    evaluate_key = by_name["Evaluate on synthetic eval split"][0]
+    _, requested = by_name["upload-requested"]
+    assert requested["triggerPolicy"]["condition"] == "inputs.parameter_values['pipelinechannel--upload_model'] == true"
+    channels = requested["inputs"]["parameters"]
+    assert channels["pipelinechannel--upload_model"] == {"componentInputParameter": "upload_model"}
+    assert channels[f"pipelinechannel--{evaluate_key}-passed"] == {
+        "taskOutputParameter": {"outputParameterKey": "passed", "producerTask": evaluate_key}}
+    inner = spec["components"][requested["componentRef"]["name"]]["dag"]["tasks"]
+    (gate,) = inner.values()
+    assert gate["taskInfo"]["name"] == "model-passed-gate"
+    assert gate["triggerPolicy"]["condition"] == (
+        f"inputs.parameter_values['pipelinechannel--{evaluate_key}-passed'] == true")
+    gated = spec["components"][gate["componentRef"]["name"]]["dag"]["tasks"].values()
+    assert "Upload to Model Registry" in {t["taskInfo"]["name"] for t in gated}
     train_task = next(t for t in tasks.values() if t.get("taskInfo", {}).get("name") == "Train RetinaNet")
     bound = train_task["inputs"]["parameters"]
     assert bound["accelerator_type"]["componentInputParameter"] == "accelerator_type"

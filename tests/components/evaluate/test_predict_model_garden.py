@@ -5,14 +5,16 @@ import pytest
 from components.evaluate.evaluation import Settings, evaluate
 from components.evaluate.predict import Detector
 from components.evaluate.records import group_batches, read_examples
+from tests.components.evaluate.builders import NAMES
+from tests.components.evaluate.test_evaluation import coco_detections, pycocotools_scores
 
 INPUT = 128
 
 
 @pytest.fixture(scope="module")
 def model_garden_export(tmp_path_factory):
-    export_lib = pytest.importorskip("official.vision.serving.export_saved_model_lib")
     from official.core import exp_factory
+    from official.vision.serving import export_saved_model_lib as export_lib
 
     params = exp_factory.get_exp_config("retinanet_resnetfpn_coco")
     model = params.task.model
@@ -76,4 +78,14 @@ def test_model_garden_export_is_read_and_mapped_back(model_garden_export, eval_s
     evaluation = evaluate(Settings(model_garden_export, (str(root / "eval"),), str(root / "label_map.pbtxt")))
     assert evaluation.metrics.num_images == len(images)
     assert evaluation.metrics.num_detections == sum(len(d) for d in results[0].values())
-    assert all(0.0 <= v <= 1.0 for v in evaluation.metrics.summary.values())
+    # pycocotools on the same detections against the ground truth the records were written from
+    truth = {"images": [{"id": n, "file_name": name, "width": w, "height": h}
+                        for n, (name, w, h, _) in enumerate(images, 1)],
+             "annotations": [{"id": 10 * n + k, "image_id": n, "category_id": s.label, "iscrowd": 0,
+                              "bbox": [s.x0, s.y0, s.x1 - s.x0, s.y1 - s.y0], "area": (s.x1 - s.x0) * (s.y1 - s.y0)}
+                             for n, (*_, shapes) in enumerate(images, 1) for k, s in enumerate(shapes)],
+             "categories": [{"id": i, "name": name} for i, name in sorted(NAMES.items())]}
+    expected = pycocotools_scores(truth, coco_detections(results[0], {name: n for n, (name, *_) in
+                                                                      enumerate(images, 1)}))
+    for name in ("AP", "AP50", "AP75", "AR1", "AR10", "AR100"):
+        assert evaluation.metrics.summary[name] == pytest.approx(expected[name], abs=1e-6), name
