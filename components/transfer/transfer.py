@@ -129,7 +129,8 @@ def run_transfer(settings: Settings, token: Token, *, client: UnitySimulationCli
 
     Raises:
         ValueError: bad settings, or the API refused the request (bad ids, expired token).
-        TransferFailed: the transfer ended ``failed``, with an unknown status, or left no files.
+        TransferFailed: the transfer ended ``failed`` (the message counts the partial files left),
+            with an unknown status, or left no files.
         DeadlineExceeded: not done after ``settings.timeout`` seconds, retries of a request included.
         UnityApiError: the API could not be reached or kept failing.
     """
@@ -170,7 +171,8 @@ def run_transfer(settings: Settings, token: Token, *, client: UnitySimulationCli
     _write_record(s, state)
     if state.status == FAILED:
         raise TransferFailed(f"Unity transfer {state.id} of run execution {s.run_execution_id} to "
-                             f"{s.bucket_uri} ended failed: {state.message or 'no message'}", state.id, FAILED)
+                             f"{s.bucket_uri} ended failed: {state.message or 'no message'}; "
+                             f"{_partial_files(s.dataset_uri)}", state.id, FAILED)
     files = _count_files(s.dataset_uri)
     if files is None:
         logger.warning("Transfer %s reported success; not checking that files arrived at %s", state.id,
@@ -243,6 +245,17 @@ def _count_files(uri: str) -> int | None:
     except NO_ACCESS as err:
         logger.warning("Could not list %s (%s: %s)", uri, type(err).__name__, err)
         return None
+
+
+def _partial_files(uri: str) -> str:
+    """What a failed transfer left at ``uri``, for its error message."""
+    count = _count_files(uri)
+    if count is None:
+        return f"the files it left under {uri} could not be counted (delete them before retrying)"
+    if not count:
+        return f"it left no files under {uri}"
+    files = f"{count} partial files remain" if count != 1 else "1 partial file remains"
+    return f"{files} under {uri} (delete them before retrying)"
 
 
 def _read_record(s: Settings) -> dict | None:

@@ -64,6 +64,8 @@ def test_failed_transfer_exits_1(env, start_emulator, buckets, capsys, caplog):
     emu = start_emulator(Faults(end_status="failed"))
     assert main(argv(emu.url, buckets)) == 1
     assert capsys.readouterr().out == "" and "ended failed" in caplog.text
+    partial = os.path.join(buckets, BUCKET, *run_path().split("/"))
+    assert f"2 partial files remain under {partial} (delete them before retrying)" in caplog.text
 
 
 @pytest.mark.parametrize("extra", [(), ("--skip-if-present",)])

@@ -87,6 +87,38 @@ def test_failed_transfer_carries_the_server_message(start_emulator, buckets, tok
     assert json.load(open(s.record_uri))["status"] == "failed"
 
 
+def test_failed_transfer_counts_the_partial_files_it_left(start_emulator, buckets, token):
+    emu = start_emulator(Faults(end_status="failed"))
+    s = settings(emu.url, buckets)
+    with pytest.raises(TransferFailed) as err:
+        run_transfer(s, token, retry=FAST)
+    assert str(err.value).endswith(f"after 2 of 4 files (injected fault); 2 partial files remain under "
+                                   f"{s.dataset_uri} (delete them before retrying)")
+
+
+def test_failed_transfer_into_gcs_counts_the_partial_objects(gcs_emulator, start_emulator, store, token):
+    from tests.conftest import EMULATOR_BUCKET
+
+    files = dict(RUN_FILES, **{f"urn:app_params:a2/instance:0/attempt:0/RGB77/rgb_{i}.png": b"x" for i in range(10)})
+    write_run(store, files, execution="Partial1")
+    emu = start_emulator(Faults(end_status="failed"), destination="gcs")
+    s = settings(emu.url, "", bucket=EMULATOR_BUCKET, run_execution_id="Partial1")
+    uris.delete_tree(s.dataset_uri)
+    with pytest.raises(TransferFailed, match="copy interrupted after 7 of 14 files") as err:
+        run_transfer(s, token, retry=FAST)
+    assert f"; 7 partial files remain under gs://{EMULATOR_BUCKET}/{run_path(execution='Partial1')} (delete" \
+        in str(err.value)
+    assert uris.exists(s.record_uri)  # the record beside the folder is not counted
+
+
+def test_a_failure_that_left_nothing_says_so(start_emulator, store, buckets, token):
+    write_run(store, {"only.json": b"{}"}, execution="Single1")
+    emu = start_emulator(Faults(end_status="failed"))
+    s = settings(emu.url, buckets, run_execution_id="Single1")
+    with pytest.raises(TransferFailed, match=r"after 0 of 1 files \(injected fault\); it left no files under "):
+        run_transfer(s, token, retry=FAST)
+
+
 def test_an_unknown_status_is_an_error_that_names_it(start_emulator, buckets, token):
     emu = start_emulator(Faults(end_status="Cancelled"))
     with pytest.raises(TransferFailed, match="unexpected status 'cancelled' \\(expected running, success or failed"):
