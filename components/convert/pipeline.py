@@ -12,7 +12,6 @@ On Dataflow::
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 import uuid
@@ -23,7 +22,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from components.common import label_map, uris
 from components.convert import launcher
 from components.convert.options import Settings, beam_args, output_inside_source
-from components.convert.outputs import check_owned, publish
+from components.convert.outputs import check_owned, last_stats, publish
 from components.convert.plan import Plan, make_plan
 from components.convert.transforms import EncodeExamples, ErrorsFn, ReadFrames, StatsFn, stage_units
 
@@ -124,11 +123,13 @@ def _built(settings: Settings, extra_args: tuple[str, ...] = ()) -> tuple[beam.P
 
 
 def _read_stats(output: str, source: str, started: float) -> dict:
-    stats = json.loads(uris.read_text(uris.join(output, "stats.json")))
+    stats = last_stats(output)
     stats["seconds"] = round(time.monotonic() - started, 1)
     if not stats["ok"]:
+        failed = uris.join(output, f".failed-{stats['run']}")
         raise ConversionError(f"conversion of {source} failed: {'; '.join(stats['problems'])}. "
-                              f"See {uris.join(output, 'stats.json')} and {uris.join(output, 'errors.jsonl')}")
+                              f"See {uris.join(failed, 'stats.json')} and {uris.join(failed, 'errors.jsonl')}; "
+                              f"the previous output in {output} is unchanged")
     return stats
 
 

@@ -60,11 +60,13 @@ def run_task(source: str, eval_pct: float, dataset_format: str, max_bad_fraction
     logger.info("Conversion summary:\n%s", format_summary(stats, output))
     examples.metadata.update({"format": stats["format"], "num_classes": stats["num_classes"],
                               "labels": stats["labels"]})
+    published = uris.join(output, stats["generation"])  # OUT/gen-<run>, named by OUT/manifest.json
+    examples.metadata["generation"] = stats["generation"]
     for artifact, split in ((train_data, "train"), (eval_data, "eval")):
-        artifact.uri = uris.join(output, split)
+        artifact.uri = uris.join(published, split)
         artifact.metadata.update({"examples": stats["examples"][split], "objects": stats["objects"][split],
-                                  "file_pattern": uris.join(output, split, f"{split}-*.tfrecord")})
-    label_map.uri = uris.join(output, "label_map.pbtxt")
+                                  "file_pattern": uris.join(published, split, f"{split}-*.tfrecord")})
+    label_map.uri = uris.join(published, "label_map.pbtxt")
     label_map.metadata["num_classes"] = stats["num_classes"]
     for split in ("train", "eval"):
         metrics.log_metric(f"{split}_examples", stats["examples"][split])
@@ -74,7 +76,7 @@ def run_task(source: str, eval_pct: float, dataset_format: str, max_bad_fraction
     metrics.log_metric("bad_fraction", stats["bad_fraction"])
     metrics.log_metric("num_classes", stats["num_classes"])
     if preview is not None:
-        write_preview(output, preview)
+        write_preview(published, preview)
     return (int(stats["num_classes"]),)
 
 

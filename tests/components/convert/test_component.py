@@ -1,3 +1,4 @@
+import json
 import os
 
 import pytest
@@ -28,8 +29,9 @@ def test_component_runs_locally_and_points_artifacts_into_its_output(tmp_path):
     task = convert(source=str(tmp_path / "ds"), eval_pct=25.0)
     examples = task.outputs["examples"].uri
     assert task.outputs["num_classes"] == 3
-    assert task.outputs["train_data"].uri == os.path.join(examples, "train")
-    assert task.outputs["label_map"].uri == os.path.join(examples, "label_map.pbtxt")
+    generation = json.load(open(os.path.join(examples, "manifest.json")))["generation"]
+    assert task.outputs["train_data"].uri == os.path.join(examples, generation, "train")
+    assert task.outputs["label_map"].uri == os.path.join(examples, generation, "label_map.pbtxt")
     assert os.path.exists(os.path.join(examples, "stats.json"))
     assert task.outputs["metrics"].metadata["train_examples"] + task.outputs["metrics"].metadata["eval_examples"] == 12
     # The dataset preview of the records just written, drawn without TensorFlow.

@@ -34,7 +34,7 @@ def test_bad_inputs_are_skipped_counted_and_reported(tmp_path):
     assert 3 <= stats["examples"]["eval"] <= 16
     assert stats["labels"] == {"1": "cube", "2": "ball"} and stats["num_classes"] == 3
     out = os.path.join(src, "output")
-    records = read_records(os.path.join(out, "*", "*.tfrecord"))
+    records = read_records(os.path.join(out, "gen-*", "*", "*.tfrecord"))
     assert sorted(k.decode() for k in records) == sorted(good)
     errors = [json.loads(line) for line in open(os.path.join(out, "errors.jsonl"))]
     bad_json = [e for e in errors if e["reason"] == "bad_json"][0]
@@ -50,12 +50,14 @@ def test_reruns_give_identical_records_and_replace_old_shards(tmp_path):
     legacy_dataset(src, 20)
     out = str(tmp_path / "out")
     convert(src, out, eval_pct=20)
-    first = {k: v.SerializeToString() for k, v in read_records(os.path.join(out, "*", "*.tfrecord")).items()}
-    stale = os.path.join(out, "train", "train-00007-of-00009.tfrecord")
+    first = {k: v.SerializeToString() for k, v in read_records(os.path.join(out, "gen-*", "*", "*.tfrecord")).items()}
+    old_generation = glob.glob(os.path.join(out, "gen-*"))
+    stale = os.path.join(out, "train", "train-00007-of-00009.tfrecord")  # the earlier layout's place
+    os.makedirs(os.path.dirname(stale))
     open(stale, "wb").write(b"old")
     convert(src, out, eval_pct=20)
-    assert not os.path.exists(stale)
-    second = {k: v.SerializeToString() for k, v in read_records(os.path.join(out, "*", "*.tfrecord")).items()}
+    assert not os.path.exists(stale) and not any(os.path.exists(g) for g in old_generation)
+    second = {k: v.SerializeToString() for k, v in read_records(os.path.join(out, "gen-*", "*", "*.tfrecord")).items()}
     assert first == second
     assert not glob.glob(os.path.join(out, ".tmp-*"))
 
@@ -64,13 +66,12 @@ def test_too_many_bad_images_publishes_nothing(tmp_path):
     src = str(tmp_path / "ds")
     legacy_dataset(src, 10, corrupt=(0, 1, 2))
     out = str(tmp_path / "out")
-    convert(src, out, max_bad_fraction=0.5)
-    assert glob.glob(os.path.join(out, "train", "*.tfrecord"))
     with pytest.raises(ConversionError, match=r"30\.0% of images were rejected"):
         convert(src, out, max_bad_fraction=0.05)
-    # The previous output is gone, nothing partial replaced it, and the stats say why.
-    assert not glob.glob(os.path.join(out, "*", "*.tfrecord"))
-    stats = json.load(open(os.path.join(out, "stats.json")))
+    # Nothing was published, and the stats say why.
+    assert not glob.glob(os.path.join(out, "**", "*.tfrecord"), recursive=True)
+    assert not os.path.exists(os.path.join(out, "manifest.json"))
+    stats = json.load(open(glob.glob(os.path.join(out, ".failed-*", "stats.json"))[0]))
     assert stats["ok"] is False and stats["skipped"] == {"bad_image": 3}
 
 
@@ -107,11 +108,12 @@ def test_gcs_source_and_output_on_the_emulator(tmp_path, gcs_emulator):
     names = list(uris.iter_files(out))
     assert "stats.json" in names and "label_map.pbtxt" in names and "eval_coco.json" in names
     shards = [n for n in names if n.endswith(".tfrecord")]
-    assert shards and all(n.startswith(("train/train-", "eval/eval-")) for n in shards)
+    generation = json.loads(uris.read_text(uris.join(out, "manifest.json")))["generation"]
+    assert shards and all(n.startswith((f"{generation}/train/train-", f"{generation}/eval/eval-")) for n in shards)
     assert not any(n.startswith(".tmp-") for n in names)
     local_copy = tmp_path / "copy"
     for n in shards:
         (local_copy / n).parent.mkdir(parents=True, exist_ok=True)
         (local_copy / n).write_bytes(uris.read_bytes(uris.join(out, n)))
-    records = read_records(str(local_copy / "*" / "*.tfrecord"))
+    records = read_records(str(local_copy / generation / "*" / "*.tfrecord"))
     assert sorted(k.decode() for k in records) == sorted(good)
