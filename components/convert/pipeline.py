@@ -79,12 +79,17 @@ def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
         RuntimeError: the Beam job failed.
     """
     output = settings.output_uri
-    if output_inside_source(settings.source, output):
-        check_owned(output, settings.source)
     started = time.monotonic()
     logger.info("Converting %s -> %s (format %s, eval %.1f%%, %s)", settings.source, output,
                 settings.format, settings.eval_pct, settings.runner)
-    launcher.launch(settings, lambda: _built(settings)[0].run(), gcp_resources_path)
+
+    def start():
+        # Only a new job checks: a resumed wait reads nothing (its job passed this check when launched).
+        if output_inside_source(settings.source, output):
+            check_owned(output, settings.source)
+        return _built(settings)[0].run()
+
+    launcher.launch(settings, start, gcp_resources_path)
     return _read_stats(output, settings.source, started)
 
 

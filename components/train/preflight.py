@@ -14,7 +14,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-from components.common import label_map, uris
+from components.common import label_map, manifest, uris
 from components.train import model_garden
 from components.train.layout import Layout
 from components.train.settings import Settings, SettingsError
@@ -161,6 +161,16 @@ def check_data(settings: Settings) -> None:
             raise PreflightError(name, f"{getattr(settings, name)!r} matches no files")
 
 
+def check_manifest(settings: Settings) -> None:
+    """Shards of a conversion output with ``manifest.json`` must be the published ones, whole (names, sizes)."""
+    for name in ("train_data", "eval_data"):
+        for pattern in (p.strip() for p in getattr(settings, name).split(",") if p.strip()):
+            try:
+                manifest.check_data(pattern)
+            except manifest.ManifestError as err:
+                raise PreflightError(name, str(err)) from err
+
+
 def _gcs_exists(path: str, timeout_s: float) -> bool:
     """``tf.io.gfile.exists`` bounded to ``timeout_s``; raises OSError when it errs or does not answer in time."""
     import tensorflow as tf
@@ -222,5 +232,6 @@ def check(settings: Settings, layout: Layout, *, remote: bool = False, replicas:
     num_classes = check_num_classes(settings, labels, stats)
     evaluation = check_eval_count(settings, stats, layout.stats)
     check_data(settings)
+    check_manifest(settings)
     step = check_model_dir(settings, layout.model_dir) if check_dir else checkpoint_step(layout.model_dir)
     return Checked(labels=labels, num_classes=num_classes, eval_examples=evaluation, checkpoint_step=step)

@@ -23,7 +23,7 @@ def boxes_of(example: tf.train.Example) -> list[tuple]:
 
 
 def records(out: str) -> dict[str, tf.train.Example]:
-    files = sorted(glob.glob(os.path.join(out, "*", "*.tfrecord")))
+    files = sorted(glob.glob(os.path.join(out, "gen-*", "*", "*.tfrecord")))
     return {ex.features.feature["image/filename"].bytes_list.value[0].decode(): ex
             for ex in (tf.train.Example.FromString(r.numpy()) for r in tf.data.TFRecordDataset(files))}
 

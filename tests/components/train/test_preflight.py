@@ -220,3 +220,47 @@ def test_the_trainer_checks_the_init_checkpoint_before_building_the_model(record
     args = settings_for(records, str(tmp_path / "m"), preset="local", init_checkpoint=missing).to_args()
     assert trainer.main(args) == 2
     assert "--init-checkpoint" in caplog.text and missing + ".index" in caplog.text
+
+
+def published(records, tmp_path):
+    """The records folder in the convert step's published layout: OUT/gen-t/{train,eval}/ and OUT/manifest.json."""
+    out = str(tmp_path / "published")
+    shutil.copytree(records, out)
+    splits = {}
+    for split in ("train", "eval"):
+        os.makedirs(os.path.join(out, "gen-t"), exist_ok=True)
+        os.rename(os.path.join(out, split), os.path.join(out, "gen-t", split))
+        names = sorted(os.listdir(os.path.join(out, "gen-t", split)))
+        splits[split] = {"shards": [{"path": f"gen-t/{split}/{n}", "records": 1,
+                                     "bytes": os.path.getsize(os.path.join(out, "gen-t", split, n))} for n in names]}
+    json.dump({"version": 1, "run": "t", "generation": "gen-t", "splits": splits, "files": {}},
+              open(os.path.join(out, "manifest.json"), "w"))
+    return out
+
+
+def settings_for_published(out, model_dir, **changes):
+    return settings_for(out, model_dir, train_data=os.path.join(out, "gen-t", "train", "*.tfrecord"),
+                        eval_data=os.path.join(out, "gen-t", "eval", "*.tfrecord"), num_eval_images=8, **changes)
+
+
+def test_shards_beside_a_manifest_are_checked_against_it(records, tmp_path):
+    out = published(records, tmp_path)
+    assert run_check(settings_for_published(out, str(tmp_path / "m1"))).num_classes
+    eval_shard = sorted(os.listdir(os.path.join(out, "gen-t", "eval")))[0]
+    with open(os.path.join(out, "gen-t", "eval", eval_shard), "ab") as f:
+        f.write(b"more")
+    message = expect("--eval-data", settings_for_published(out, str(tmp_path / "m2")))
+    assert eval_shard in message and "bytes" in message
+    train_shard = sorted(os.listdir(os.path.join(out, "gen-t", "train")))[-1]
+    os.remove(os.path.join(out, "gen-t", "train", train_shard))
+    message = expect("--train-data", settings_for_published(out, str(tmp_path / "m3")))
+    assert train_shard in message and "missing" in message
+
+
+def test_a_generation_the_manifest_does_not_name_is_refused(records, tmp_path):
+    out = published(records, tmp_path)
+    shutil.copytree(os.path.join(out, "gen-t"), os.path.join(out, "gen-old"))
+    stale = settings_for(out, str(tmp_path / "m"), train_data=os.path.join(out, "gen-old", "train", "*.tfrecord"),
+                         eval_data=os.path.join(out, "gen-t", "eval", "*.tfrecord"), num_eval_images=8)
+    message = expect("--train-data", stale)
+    assert "not the published conversion" in message and os.path.join(out, "gen-t", "train") in message
