@@ -15,6 +15,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import tensorflow as tf
 
+from components.common import manifest
 from components.evaluate.example import Example, example_from_features
 from components.evaluate.plain_records import match_files
 
@@ -62,6 +63,16 @@ def _to_example(item: dict) -> Example:
                                  item.get("image"))
 
 
+def check_manifest(patterns: str | Sequence[str]) -> None:
+    """Shards of a conversion output with ``manifest.json`` must be its published ones, whole.
+
+    Raises:
+        ValueError (``ManifestError``): a shard is missing, changed or not listed, naming it.
+    """
+    for pattern in [patterns] if isinstance(patterns, str) else patterns:
+        manifest.check_data(pattern)
+
+
 def read_examples(patterns: str | Sequence[str], *, decode: bool = False, limit: int = 0) -> Iterator[Example]:
     """Parse every record (or the first ``limit``) of the matched files, shards interleaved.
 
@@ -71,8 +82,10 @@ def read_examples(patterns: str | Sequence[str], *, decode: bool = False, limit:
         limit: stop after this many records; 0 reads all.
 
     Raises:
-        ValueError: no file matches, or a record is corrupt or lacks ``image/encoded``.
+        ValueError: no file matches, the shards disagree with their conversion's ``manifest.json``,
+            or a record is corrupt or lacks ``image/encoded``.
     """
+    check_manifest(patterns)
     files = match_files(patterns)
     logger.info("Reading %d TFRecord file(s): %s%s", len(files), files[0], " ..." if len(files) > 1 else "")
     dataset = tf.data.Dataset.from_tensor_slices(files).interleave(

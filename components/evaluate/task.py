@@ -5,7 +5,7 @@ import json
 import logging
 from typing import Any
 
-from components.common import uris
+from components.common import manifest, uris
 from components.common.logs import configure
 from components.evaluate.evaluation import Settings, evaluate
 from components.evaluate.preview import preview_examples
@@ -53,5 +53,8 @@ def run_evaluate(model: Any, eval_data: Any, label_map: Any, metrics: Any, repor
 def run_preview(examples: Any, report: Any, max_records: int, num_images: int) -> None:
     """Write the dataset preview of the convert step's ``examples`` folder into ``report``."""
     configure()
-    summary = preview_examples(examples.uri, report.path, max_records=max_records, num_images=num_images)
+    folder = examples.uri
+    if uris.is_file(uris.join(folder, manifest.MANIFEST)):  # the published generation: OUT/gen-<run>
+        folder = manifest.generation_uri(folder)
+    summary = preview_examples(folder, report.path, max_records=max_records, num_images=num_images)
     report.metadata.update({"records": summary.records, "problems": sum(summary.problems.values())})
