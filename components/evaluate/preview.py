@@ -1,7 +1,8 @@
 """Dataset preview: what the trainer will see in a set of TFRecords, as one self-contained HTML page.
 
-Local:  ``python -m components.evaluate preview --data 'OUT/*/*.tfrecord' --label-map OUT/label_map.pbtxt
-          --stats OUT/stats.json --output preview.html``
+Local:  ``python -m components.evaluate preview --data OUT --label-map OUT/label_map.pbtxt
+          --stats OUT/stats.json --output preview.html`` (OUT: the convert step's output folder; its
+          ``manifest.json`` names the shards read)
 Cloud:  the convert component writes it as its ``preview`` output; the ``preview`` KFP component
         runs it on any ``examples`` folder.
 
@@ -22,7 +23,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from components.common import uris
+from components.common import manifest, uris
 from components.evaluate.labels import read_label_map
 from components.evaluate.example import Example
 from components.evaluate.plain_records import read_examples
@@ -134,13 +135,32 @@ def read_stats(uri: str) -> dict:
         raise ValueError(f"--stats {uri!r}: not JSON ({err})") from err
 
 
+def published(folder: str) -> str:
+    """The published generation ``OUT/gen-<run>`` of a convert output with ``manifest.json``; else ``folder``."""
+    return manifest.generation_uri(folder) if uris.is_file(uris.join(folder, manifest.MANIFEST)) else folder
+
+
+def expand(patterns: Sequence[str]) -> list[str]:
+    """Patterns with each convert output folder (one with ``manifest.json``) replaced by its listed shards."""
+    found = []
+    for pattern in patterns:
+        if not set(pattern) & set("*?[") and uris.is_file(uris.join(pattern, manifest.MANIFEST)):
+            doc = manifest.read_manifest(pattern)
+            found += [s["uri"] for split in manifest.SPLITS if split in doc["splits"]
+                      for s in manifest.shards(pattern, split, doc)]
+        else:
+            found.append(pattern)
+    return found
+
+
 def write_preview(data: str | Sequence[str], output: str, label_map: str | None = None,
                   stats: str | None = None, max_records: int = 2000, num_images: int = 24,
                   seed: int = 0) -> DatasetSummary:
     """Read records, write the preview page to ``output`` (local or gs://), return the summary.
 
     Args:
-        data: TFRecord glob(s), folder(s) or file(s).
+        data: TFRecord glob(s), folder(s) or file(s); a convert output folder with ``manifest.json``
+            stands for the shards it lists.
         label_map: pbtxt or csv label map, to name classes and check ``class/text``.
         stats: the convert step's ``stats.json`` (counts and skip reasons).
         max_records: read at most this many records (shards interleaved); 0 reads all.
@@ -153,7 +173,7 @@ def write_preview(data: str | Sequence[str], output: str, label_map: str | None 
     labels = read_label_map(label_map) if label_map else None
     stats_doc = read_stats(stats) if stats else None
     patterns = [data] if isinstance(data, str) else list(data)
-    summary = summarize(read_examples(patterns, limit=max_records), labels, num_images, seed)
+    summary = summarize(read_examples(expand(patterns), limit=max_records), labels, num_images, seed)
     summary.limit_reached = bool(max_records) and summary.records >= max_records
     if not summary.records:
         raise ValueError(f"--data {', '.join(patterns)}: the files hold no records")
@@ -165,7 +185,12 @@ def write_preview(data: str | Sequence[str], output: str, label_map: str | None 
 
 
 def preview_examples(examples: str, output: str, max_records: int = 2000, num_images: int = 24) -> DatasetSummary:
-    """Preview the convert step's output folder: its train/ and eval/ records, label map and stats."""
+    """Preview the convert step's output folder: its train/ and eval/ records, label map and stats.
+
+    With ``manifest.json`` in it, the generation it names (``OUT/gen-<run>``) is read.
+    """
+    examples = published(examples)
+
     def present(name: str) -> str | None:
         uri = uris.join(examples, name)
         return uri if uris.exists(uri) else None

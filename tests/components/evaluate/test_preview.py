@@ -136,3 +136,9 @@ def test_preview_of_real_convert_output(converted, tmp_path):
     assert page.row("missing_image")[1] == str(stats["skipped"]["missing_image"])
     names = {row[1] for row in page.rows if row and row[0].isdigit()}
     assert names == set(stats["objects_per_class"])
+
+
+def test_preview_data_may_be_the_convert_output_folder(converted, tmp_path):
+    out, stats = converted
+    summary = write_preview(str(out), str(tmp_path / "p.html"), str(out / "label_map.pbtxt"), str(out / "stats.json"))
+    assert dict(summary.per_split) == {k: v for k, v in stats["examples"].items() if v}
