@@ -1,9 +1,10 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from components.common import uris
+from components.common import manifest, uris
 from components.evaluate.evaluation import Settings, coco_ground_truth, evaluate, summary_lines, write_outputs
 from components.evaluate.labels import read_label_map
 from components.evaluate.metrics import SUMMARY_NAMES
@@ -164,8 +165,9 @@ def test_settings_take_a_single_pattern():
 
 def test_ground_truth_from_records_equals_the_converters_eval_coco_json(converted, exported):
     out, stats = converted
+    eval_data = os.path.join(manifest.generation_uri(str(out)), "eval")
     coco = json.loads((out / "eval_coco.json").read_text())
-    ours = coco_ground_truth(read_examples(str(out / "eval")), read_label_map(str(out / "label_map.pbtxt")))
+    ours = coco_ground_truth(read_examples(eval_data), read_label_map(str(out / "label_map.pbtxt")))
     assert sorted((i["id"], i["file_name"], i["width"], i["height"]) for i in ours["images"]) == sorted(
         (i["id"], i["file_name"], i["width"], i["height"]) for i in coco["images"])
     assert [(c["id"], c["name"]) for c in ours["categories"]] == sorted(
@@ -176,9 +178,8 @@ def test_ground_truth_from_records_equals_the_converters_eval_coco_json(converte
                        a["iscrowd"]) for a in doc["annotations"])
 
     assert boxes(ours) == boxes(coco)
-    result = evaluate(Settings(model=exported, eval_data=(str(out / "eval"),),
-                               label_map=str(out / "label_map.pbtxt")))
+    result = evaluate(Settings(model=exported, eval_data=(eval_data,), label_map=str(out / "label_map.pbtxt")))
     assert result.metrics.num_images == stats["examples"]["eval"]
     assert result.metrics.num_detections > 0
-    expected = pycocotools_summary(exported, str(out / "eval"), str(out / "eval_coco.json"))
+    expected = pycocotools_summary(exported, eval_data, str(out / "eval_coco.json"))
     assert result.metrics.summary == pytest.approx(expected, abs=1e-6)

@@ -1,7 +1,10 @@
 """The plain-Python record reader against TensorFlow's, on the convert step's real output."""
+import os
+
 import numpy as np
 import pytest
 
+from components.common import manifest
 from components.evaluate import plain_records, records
 from tests.conftest import EMULATOR_BUCKET, upload_tree
 
@@ -22,9 +25,14 @@ def assert_same(plain, reference):
         np.testing.assert_array_equal(ex.is_crowd, ref.is_crowd)
 
 
+def published(out) -> str:
+    """The generation folder that the convert output's manifest.json names."""
+    return manifest.generation_uri(str(out))
+
+
 def test_plain_reader_gives_what_tensorflow_gives(converted):
     out, stats = converted
-    pattern = str(out / "*" / "*.tfrecord")
+    pattern = os.path.join(published(out), "*", "*.tfrecord")
     plain = by_name(plain_records.read_examples(pattern))
     assert len(plain) == stats["examples"]["train"] + stats["examples"]["eval"]
     assert_same(plain, by_name(records.read_examples(pattern)))
@@ -32,20 +40,22 @@ def test_plain_reader_gives_what_tensorflow_gives(converted):
 
 def test_folders_globs_and_files(converted):
     out, stats = converted
-    eval_files = plain_records.match_files(str(out / "eval"))
+    gen = published(out)
+    eval_files = plain_records.match_files(os.path.join(gen, "eval"))
+    assert eval_files == [s["uri"] for s in manifest.shards(str(out), "eval")]
     assert eval_files and all("/eval/eval-" in f for f in eval_files)
-    assert plain_records.match_files([str(out / "*" / "*.tfrecord")]) == \
-        plain_records.match_files([str(out / "eval"), str(out / "train")])
+    assert plain_records.match_files([os.path.join(gen, "*", "*.tfrecord")]) == \
+        plain_records.match_files([os.path.join(gen, "eval"), os.path.join(gen, "train")])
     assert plain_records.match_files(eval_files[0]) == eval_files[:1]
-    assert len(list(plain_records.read_examples(str(out / "eval")))) == stats["examples"]["eval"]
-    assert len(list(plain_records.read_examples(str(out / "*" / "*.tfrecord"), limit=3))) == 3
+    assert len(list(plain_records.read_examples(os.path.join(gen, "eval")))) == stats["examples"]["eval"]
+    assert len(list(plain_records.read_examples(os.path.join(gen, "*", "*.tfrecord"), limit=3))) == 3
     with pytest.raises(ValueError, match="no TFRecord files match"):
         plain_records.match_files(str(out / "nothing" / "*.tfrecord"))
 
 
 def test_a_damaged_shard_is_named(converted, tmp_path):
     out, _ = converted
-    shard = plain_records.match_files(str(out / "eval"))[0]
+    shard = manifest.shards(str(out), "eval")[0]["uri"]
     data = bytearray(open(shard, "rb").read())
     data[len(data) // 2] ^= 0xFF
     broken = tmp_path / "eval-00000-of-00001.tfrecord"
@@ -56,11 +66,15 @@ def test_a_damaged_shard_is_named(converted, tmp_path):
 
 def test_records_in_a_bucket(converted, gcs_emulator):
     out, _ = converted
-    upload_tree(str(out), f"gs://{EMULATOR_BUCKET}/plain-records")
-    remote = by_name(plain_records.read_examples(f"gs://{EMULATOR_BUCKET}/plain-records/*/*.tfrecord"))
-    assert_same(remote, by_name(plain_records.read_examples(str(out / "*" / "*.tfrecord"))))
-    files = plain_records.match_files(f"gs://{EMULATOR_BUCKET}/plain-records/eval")
-    assert files and all(f.startswith(f"gs://{EMULATOR_BUCKET}/plain-records/eval/eval-") for f in files)
+    remote_out = f"gs://{EMULATOR_BUCKET}/plain-records"
+    upload_tree(str(out), remote_out)
+    remote_gen = manifest.generation_uri(remote_out)
+    assert remote_gen == f"{remote_out}/{os.path.basename(published(out))}"
+    remote = by_name(plain_records.read_examples(f"{remote_gen}/*/*.tfrecord"))
+    assert_same(remote, by_name(plain_records.read_examples(os.path.join(published(out), "*", "*.tfrecord"))))
+    files = plain_records.match_files(f"{remote_gen}/eval")
+    assert files == [s["uri"] for s in manifest.shards(remote_out, "eval")]
+    assert files and all(f.startswith(f"{remote_gen}/eval/eval-") for f in files)
 
 
 def test_many_shards_are_read_in_turns_of_a_bounded_group(tmp_path):
