@@ -39,6 +39,7 @@ from components.common import images as image_names
 from rehearsal import serving
 from rehearsal.images import ROOT, ImageEnv, build_image_env, default_cache_dir
 from rehearsal.services import beam_worker_pool, gcs_emulator
+from rehearsal.spec import check_spec, executor_input, task_inputs
 from rehearsal.tasks import TaskRun, run_compiled_pipeline, tail
 
 logger = logging.getLogger(__name__)
@@ -77,64 +78,6 @@ class Report:
         rows = [f"{s.name:<10} {s.seconds:7.1f} s  {s.detail}" for s in self.steps]
         total = sum(s.seconds for s in self.steps)
         return "\n".join(rows + [f"{'total':<10} {total:7.1f} s"])
-
-
-def executor_input(command: list[str]) -> dict:
-    """The executor input JSON a compiled task's command carries (after ``--executor_input``)."""
-    for flag, value in zip(command, command[1:]):
-        if flag == "--executor_input":
-            return json.loads(value)
-    raise ValueError("the task's command has no --executor_input")
-
-
-def task_inputs(command: list[str]) -> dict:
-    """Input parameter values plus ``{"artifacts": {name: uri}}`` of one resolved task."""
-    doc = executor_input(command)["inputs"]
-    values = dict(doc.get("parameterValues", {}))
-    values["artifacts"] = {name: spec["artifacts"][0]["uri"] for name, spec in doc.get("artifacts", {}).items()}
-    return values
-
-
-def compiled_tasks(spec: dict) -> dict[str, dict]:
-    """Every task of the compiled pipeline, conditions' sub-DAGs included: name -> task."""
-    found: dict[str, dict] = {}
-
-    def walk(owner: dict) -> None:
-        for name, task in owner["dag"]["tasks"].items():
-            found[name] = task
-            comp = spec["components"][task["componentRef"]["name"]]
-            if "dag" in comp:
-                walk(comp)
-
-    walk(spec["root"])
-    return found
-
-
-def check_spec(spec: dict) -> dict[str, str]:
-    """Every image in the compiled spec is a real one of ours (or Google's); returns what names them.
-
-    Raises ValueError naming the task: an executor image with the placeholder registry, a convert
-    task without the Dataflow worker image, a train task without the trainer image.
-    """
-    found = {}
-    for label, executor in spec["deploymentSpec"]["executors"].items():
-        image = executor["container"]["image"]
-        if image_names.is_placeholder(image):
-            raise ValueError(f"executor {label} runs {image}, the placeholder registry")
-        found[label] = image
-    for name, task in compiled_tasks(spec).items():
-        component = task["componentRef"]["name"]
-        params = task.get("inputs", {}).get("parameters", {})
-        wanted = {"comp-convert": ("sdk_container_image", "convert"),
-                  "comp-train": ("trainer_image", "train")}
-        for prefix, (param, image) in wanted.items():
-            if component == prefix or component.startswith(prefix + "-"):
-                value = params.get(param, {}).get("runtimeValue", {}).get("constant", "")
-                if image_names.image_name(value) != image or image_names.is_placeholder(value):
-                    raise ValueError(f"task {name} passes {param}={value!r}: the compiled spec must name the "
-                                     f"{image} image ({image_names.REGISTRY_HINT})")
-                found[f"{name}.{param}"] = value
-    return found
 
 
 class Rehearsal:
@@ -254,9 +197,8 @@ class Rehearsal:
         if not started:
             raise RuntimeError(f"no SDK worker of the convert image's pool ({pool}) ran the conversion")
         self.report.facts["beam_workers_started"] = started
-        outputs = executor_input(run.record("train").command)["outputs"]["artifacts"]
-        model_uri = outputs["model"]["artifacts"][0]["uri"]
-        self.report.facts["trained_model_uri"] = model_uri
+        # The train task sets its model's URI at run time: the evaluate task receives the one it set.
+        self.report.facts["trained_model_uri"] = task_inputs(run.record("evaluate").command)["artifacts"]["model"]
 
     # dataflow ---------------------------------------------------------------------------------------
     def _probe(self, image: str, what: str, inputs: dict) -> dict:
@@ -299,10 +241,25 @@ class Rehearsal:
 
     # customjob --------------------------------------------------------------------------------------
     def customjob(self, result: StepResult) -> None:
-        record = self.task_run.record("train")
-        inputs = task_inputs(record.command)
-        base = os.path.join(self.workdir, "customjob")
-        inputs.update(mode="vertex", model_dir=os.path.join(base, "checkpoints"), project=PROJECT, region=REGION)
+        """Build the CustomJob from the train task's inputs as Vertex would see them, then run its chief.
+
+        On Vertex the pipeline root is a bucket: the convert output is copied into the emulator
+        bucket under ``gs://BUCKET/pipeline_root``, and the job is built (and checked) from those
+        gs:// URIs. TensorFlow cannot reach the GCS emulator, so when the chief runs, that prefix in
+        its args and AIP_* variables names the local folder holding the same files, as Vertex's
+        Cloud Storage FUSE mount (/gcs/BUCKET) would.
+        """
+        from components.common import uris
+
+        local_root = os.path.join(self.workdir, "pipeline_root")
+        gs_root = f"gs://{BUCKET}/pipeline_root"
+        inputs = task_inputs(self.task_run.record("train").command)
+        examples = inputs["artifacts"]["examples"]
+        for rel in uris.iter_files(examples):
+            with open(os.path.join(examples, rel), "rb") as f:
+                uris.write_bytes(uris.join(examples.replace(local_root, gs_root, 1), rel), f.read())
+        inputs["artifacts"] = {k: v.replace(local_root, gs_root, 1) for k, v in inputs["artifacts"].items()}
+        inputs.update(mode="vertex", model_dir=f"{gs_root}/customjob/checkpoints", project=PROJECT, region=REGION)
         job = self._probe("train", "customjob", inputs)
         pools = job["job_spec"]["worker_pool_specs"]
         chief = pools[0]["container_spec"]
@@ -315,24 +272,32 @@ class Rehearsal:
         aip = {"AIP_MODEL_DIR": f"{output}/model/", "AIP_CHECKPOINT_DIR": f"{output}/checkpoints/",
                "AIP_TENSORBOARD_LOG_DIR": f"{output}/logs/", "CLOUD_ML_PROJECT_ID": PROJECT}
         aip.update({e["name"]: e["value"] for e in chief.get("env", [])})
+        mounted = [a.replace(gs_root, local_root) for a in chief["command"] + chief["args"]]
+        aip = {k: v.replace(gs_root, local_root) for k, v in aip.items()}
         log = os.path.join(self.logs, "customjob-chief.log")
         started = time.monotonic()
         with open(log, "w") as out:
-            done = subprocess.run(chief["command"] + chief["args"], cwd=self.neutral, env=env.env(aip),
-                                  stdout=out, stderr=subprocess.STDOUT)
+            done = subprocess.run(mounted, cwd=self.neutral, env=env.env(aip), stdout=out, stderr=subprocess.STDOUT)
         if done.returncode:
             raise RuntimeError(f"the CustomJob's chief exited {done.returncode} in the {name} image; {log}:\n"
                                f"{tail(log)}")
+        base = os.path.join(local_root, "customjob")
         exported = [d for d, _, files in os.walk(base) if "saved_model.pb" in files]
         if not exported:
             raise RuntimeError(f"the CustomJob wrote no SavedModel under {base}")
         self.report.facts["customjob"] = {"image": image, "machine_spec": pools[0]["machine_spec"],
-                                          "seconds": round(time.monotonic() - started, 1),
+                                          "args": chief["args"], "seconds": round(time.monotonic() - started, 1),
                                           "saved_model": exported[0]}
         result.detail = f"{image} on {pools[0]['machine_spec']['machine_type']}: SavedModel at {exported[0]}"
 
     # serving ----------------------------------------------------------------------------------------
     def serving(self, result: StepResult) -> None:
+        from pipeline import UPLOAD_SERVING_IMAGE
+
+        major, minor = serving.TENSORFLOW.split(".")[:2]
+        if f"tf2-cpu.{major}-{minor}" not in UPLOAD_SERVING_IMAGE:
+            raise RuntimeError(f"the upload's serving image is {UPLOAD_SERVING_IMAGE}, but the rehearsal stands in "
+                               f"TensorFlow {serving.TENSORFLOW} for it: update rehearsal/serving.py")
         model = self.report.facts["trained_model_uri"]
         answer = serving.query(self.serving_python, model, self.neutral, os.path.join(self.logs, "serving.log"))
         self.report.facts["serving"] = answer
@@ -340,8 +305,8 @@ class Rehearsal:
 
     # upload -----------------------------------------------------------------------------------------
     def upload(self, result: StepResult) -> None:
-        served = self.task_run.record("serving-model")
-        described = executor_input(served.command)["outputs"]["artifacts"]["unmanaged_model"]["artifacts"][0]
+        from pipeline import UPLOAD_SERVING_IMAGE
+
         upload = next((r for r in self.task_run.records if r.returncode is None and "model-upload" in r.name), None)
         if upload is None:
             raise RuntimeError("the Model Registry upload task was not reached")
@@ -350,12 +315,15 @@ class Rehearsal:
         if flags.get("--project") != PROJECT or flags.get("--location") != REGION:
             raise RuntimeError(f"the upload goes to project {flags.get('--project')!r}, location "
                                f"{flags.get('--location')!r}; expected {PROJECT!r}, {REGION!r}")
-        upload_inputs = executor_input(args)["inputs"]["artifacts"]["unmanaged_container_model"]["artifacts"][0]
-        if upload_inputs["uri"] != self.report.facts["trained_model_uri"]:
-            raise RuntimeError(f"the upload names model {upload_inputs['uri']}, not the trained one")
-        self.report.facts["upload"] = {"project": PROJECT, "location": REGION, "artifact_uri": upload_inputs["uri"],
-                                       "serving_description": described.get("uri")}
-        result.detail = f"project {PROJECT}, {REGION}; resolved, not sent (calls Vertex AI)"
+        model = executor_input(args)["inputs"]["artifacts"]["unmanaged_container_model"]["artifacts"][0]
+        if model["uri"] != self.report.facts["trained_model_uri"]:
+            raise RuntimeError(f"the upload names model {model['uri']}, not the trained one")
+        image = model.get("metadata", {}).get("containerSpec", {}).get("imageUri")
+        if image != UPLOAD_SERVING_IMAGE:
+            raise RuntimeError(f"the uploaded model would be served by {image!r}, not {UPLOAD_SERVING_IMAGE}")
+        self.report.facts["upload"] = {"project": PROJECT, "location": REGION, "artifact_uri": model["uri"],
+                                       "serving_image": image}
+        result.detail = f"project {PROJECT}, {REGION}, served by {image}; resolved, not sent (calls Vertex AI)"
 
 
 def main(argv: list[str] | None = None) -> int:

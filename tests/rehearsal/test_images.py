@@ -7,6 +7,9 @@ import pytest
 
 from rehearsal.images import ImageBuildError, build_image_env, layer_key, parse_dockerfile, project_layer_start
 
+# Each build makes virtualenvs and runs pip (tens of seconds).
+pytestmark = pytest.mark.slow
+
 DOCKERFILE = """FROM python:3.11-slim
 ENV GREETING=hello PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /opt/app
