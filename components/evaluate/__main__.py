@@ -1,10 +1,12 @@
 """Command line: evaluate a detector, or preview a set of TFRecords.
 
-    python -m components.evaluate --model EXPORT --eval-data 'OUT/eval/*.tfrecord' \\
+    python -m components.evaluate --model EXPORT --eval-data OUT \\
         --label-map OUT/label_map.pbtxt --output DIR [--min-map 0.5]
-    python -m components.evaluate preview --data 'OUT/*/*.tfrecord' [--label-map FILE] \\
+    python -m components.evaluate preview --data OUT [--label-map FILE] \\
         [--stats OUT/stats.json] --output preview.html
 
+OUT, the convert step's output folder, stands for the shards its ``manifest.json`` publishes (the
+eval split for evaluate, both splits for preview); globs, folders and files of shards are read as given.
 Paths may be local or gs://. Exit status: 0 done (and the gate passed), 1 the model is below
 ``--min-map``, 2 a usage or input error.
 """
@@ -31,7 +33,8 @@ def evaluate_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="export folder of the train step (saved_model.pb in it "
                                                   "or in saved_model/)")
     p.add_argument("--eval-data", required=True, nargs="+", metavar="GLOB",
-                   help="TFRecord glob(s), folder(s) or file(s) (quote globs)")
+                   help="TFRecord glob(s), folder(s) or file(s) (quote globs), or the convert output folder "
+                        "(its manifest.json names the eval shards)")
     p.add_argument("--label-map", help="label_map.pbtxt or label_map.csv (default: names from the records)")
     p.add_argument("--output", required=True, help="folder for metrics.json and report.html")
     p.add_argument("--min-map", type=float, default=0.0,
@@ -58,7 +61,8 @@ def preview_parser() -> argparse.ArgumentParser:
         description="Preview detection TFRecords as one HTML page: sample images with boxes, class "
                     "histogram, image and box sizes, problems found, and the converter's skip reasons.")
     p.add_argument("--data", required=True, nargs="+", metavar="GLOB",
-                   help="TFRecord glob(s), folder(s) or file(s) (quote globs)")
+                   help="TFRecord glob(s), folder(s) or file(s) (quote globs), or the convert output folder "
+                        "(its manifest.json names the shards)")
     p.add_argument("--label-map", help="label_map.pbtxt or label_map.csv (names classes, checks class/text)")
     p.add_argument("--stats", help="stats.json of the convert step (counts, skip reasons)")
     p.add_argument("--output", required=True, help="the HTML file to write")
@@ -67,12 +71,22 @@ def preview_parser() -> argparse.ArgumentParser:
     return p
 
 
+def published_eval(patterns: list[str]) -> tuple[str, ...]:
+    """Each convert output folder (one with ``manifest.json``) replaced by its published eval split,
+    ``OUT/gen-<run>/eval``; other patterns as given."""
+    from components.common import manifest, uris
+
+    return tuple(uris.join(manifest.generation_uri(p), "eval")
+                 if not set(p) & set("*?[") and uris.is_file(uris.join(p, manifest.MANIFEST)) else p
+                 for p in patterns)
+
+
 def _evaluate(argv: list[str]) -> int:
     args = evaluate_parser().parse_args(argv)
     from components.evaluate.evaluation import Settings, evaluate, summary_lines, write_outputs
 
     settings = Settings(
-        model=args.model, eval_data=tuple(args.eval_data), label_map=args.label_map, min_map=args.min_map,
+        model=args.model, eval_data=published_eval(args.eval_data), label_map=args.label_map, min_map=args.min_map,
         gate_metric=args.gate_metric, batch_size=args.batch_size, signature=args.signature,
         box_coordinates=args.box_coordinates, num_report_images=args.num_report_images,
         num_hardest_images=args.num_hardest_images, score_threshold=args.score_threshold, max_examples=args.max_examples)

@@ -31,3 +31,17 @@ def test_input_errors_exit_2_with_the_reason(tmp_path, caplog):
     assert "no saved_model.pb" in caplog.text
     assert main(["preview", "--data", str(tmp_path / "none*.tfrecord"), "--output", str(tmp_path / "p.html")]) == 2
     assert "no TFRecord files match" in caplog.text
+
+
+def test_the_convert_output_folder_stands_for_its_published_shards(exported, converted, tmp_path, capsys):
+    from components.common import manifest
+
+    out, stats = converted
+    assert main(["--model", exported, "--eval-data", str(out), "--label-map", str(out / "label_map.pbtxt"),
+                 "--output", str(tmp_path / "eval")]) == 0
+    doc = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert doc["num_images"] == stats["examples"]["eval"]
+    assert doc["details"]["eval_data"] == str(manifest.generation_uri(str(out))) + "/eval"
+    assert main(["preview", "--data", str(out), "--output", str(tmp_path / "p.html")]) == 0
+    total = stats["examples"]["train"] + stats["examples"]["eval"]
+    assert f"{total} records previewed, 0 problem(s) found" in capsys.readouterr().out
