@@ -18,7 +18,8 @@ def records(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def converted(tmp_path_factory) -> str:
-    """The sample generator's Unity Simulation layout, converted by the convert step (local DirectRunner)."""
+    """The sample generator's Unity Simulation layout, converted by the convert step (local DirectRunner):
+    the output folder, with manifest.json naming its gen-<run>/ shards."""
     from components.convert.pipeline import convert
     from components.samples import generate
 
@@ -46,23 +47,27 @@ def settings_for(folder: str, model_dir: str, **changes):
 def trained(converted, tmp_path_factory):
     """One short local run through the CLI: 4 steps at 128x128, evaluating every 2, then the export.
 
-    Returns the CLI's printed summary (saved_model, model_dir, metrics) plus the data folder.
+    Returns the CLI's printed summary (saved_model, model_dir, metrics) plus ``data``, the published
+    generation that ``out/manifest.json`` names (``out/gen-<run>``, with train/, eval/, label_map.pbtxt and
+    eval_coco.json: what the convert component's artifacts point at), and ``out``, the convert output folder.
     """
     import contextlib
     import io
     import json
 
+    from components.common import manifest
     from components.train.__main__ import main
 
+    data = manifest.generation_uri(converted)
     model_dir = str(tmp_path_factory.mktemp("trained") / "model")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["--local", "--preset", "local", "--train-data", os.path.join(converted, "train", "*.tfrecord"),
-                     "--eval-data", os.path.join(converted, "eval", "*.tfrecord"),
-                     "--label-map", os.path.join(converted, "label_map.pbtxt"), "--model-dir", model_dir,
+        code = main(["--local", "--preset", "local", "--train-data", os.path.join(data, "train", "*.tfrecord"),
+                     "--eval-data", os.path.join(data, "eval", "*.tfrecord"),
+                     "--label-map", os.path.join(data, "label_map.pbtxt"), "--model-dir", model_dir,
                      "--max-steps", "4", "--train-steps-per-eval", "2", "--warmup-steps", "1",
                      "--image-size", "128,128"])
     assert code == 0
     summary = json.loads(out.getvalue())
-    summary["data"] = converted
+    summary["data"], summary["out"] = data, converted
     return summary

@@ -50,9 +50,10 @@ def test_component_resumes_a_local_run_and_outputs_the_saved_model(trained, tmp_
     model_dir = str(tmp_path / "model")
     shutil.copytree(trained["model_dir"], model_dir)  # the shared run stays as other tests expect it
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "root"))
-    data = trained["data"]
+    data = trained["data"]  # OUT/gen-<run>: the convert component's train_data, eval_data and label_map
     run = resume_pipeline(train_uri=os.path.join(data, "train"), eval_uri=os.path.join(data, "eval"),
-                          label_map_uri=os.path.join(data, "label_map.pbtxt"), data=data, model_dir=model_dir)
+                          label_map_uri=os.path.join(data, "label_map.pbtxt"), data=trained["out"],
+                          model_dir=model_dir)
     # Resumed from ckpt-4 and trained to 6 (on this machine's CPU: the P100 request is for Vertex only).
     assert os.path.exists(os.path.join(model_dir, "ckpt-6.index"))
     assert json.load(open(os.path.join(model_dir, "eval_metrics.json")))["step"] == 6.0
