@@ -42,7 +42,16 @@ def make_data(root: str, images: int, width: int, height: int) -> str:
     return out
 
 
+def published(data: str) -> str:
+    """The generation a convert output's ``manifest.json`` names (``OUT/gen-<run>``); ``data`` itself when it
+    has none (an output of the earlier layout, with train/ and eval/ in it)."""
+    from components.common import manifest, uris
+
+    return manifest.generation_uri(data) if uris.is_file(uris.join(data, manifest.MANIFEST)) else data
+
+
 def settings_from(args: argparse.Namespace, data: str, model_dir: str) -> Settings:
+    data = published(data)
     given = {"train_batch_size": args.batch, "image_size": args.image_size, "resnet_depth": args.resnet_depth,
              "fpn_type": args.fpn_type, "accelerator_type": args.accelerator_type or None,
              "accelerator_count": args.accelerator_count or None, "max_steps": args.max_steps,
