@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from components.common import manifest
 from components.workflow.demo import run_demo, summary
 from tests.components.evaluate.test_evaluation import pycocotools_summary
 
@@ -15,8 +16,12 @@ def test_whole_pipeline_runs_locally_on_a_tiny_sample(tmp_path, monkeypatch):
     summary_doc = result.metrics["metrics"]
     assert "AP" in summary_doc
     # The evaluate step's AP50 is pycocotools' own on the exported model and the convert step's ground truth.
-    coco_json, = glob.glob(str(tmp_path / "demo" / "**" / "eval_coco.json"), recursive=True)
-    expected = pycocotools_summary(result.model, os.path.join(os.path.dirname(coco_json), "eval"), coco_json)
+    # The convert output: the folder with manifest.json, which names the generation evaluated.
+    out, = {os.path.dirname(p) for p in glob.glob(str(tmp_path / "demo" / "**" / manifest.MANIFEST), recursive=True)
+            if os.path.exists(os.path.join(os.path.dirname(p), "eval_coco.json"))}
+    generation = manifest.generation_uri(out)
+    expected = pycocotools_summary(result.model, os.path.join(generation, "eval"),
+                                   os.path.join(generation, "eval_coco.json"))
     assert summary_doc["AP50"] == pytest.approx(expected["AP50"], abs=1e-6)
     assert os.path.exists(os.path.join(result.model, "saved_model.pb"))
     report = open(result.report).read()
