@@ -1,7 +1,7 @@
 """Evaluate an exported detector on eval TFRecords: COCO metrics, quality gate, HTML report.
 
-Local:  ``python -m components.evaluate --model EXPORT --eval-data 'OUT/eval/*.tfrecord'
-          --label-map OUT/label_map.pbtxt --output eval_out [--min-map 0.5]``
+Local:  ``python -m components.evaluate --model EXPORT --eval-data 'GEN/eval/*.tfrecord'
+          --label-map GEN/label_map.pbtxt --output eval_out [--min-map 0.5]``
 Cloud:  the ``evaluate`` KFP component runs ``evaluate`` in the evaluate image on Vertex AI.
 
 The ground truth is built from the records themselves (``image/source_id`` as the COCO image id,

@@ -30,7 +30,7 @@ def match_files(patterns: str | Sequence[str]) -> list[str]:
     if isinstance(patterns, str):
         patterns = [patterns]
     if not patterns:
-        raise ValueError("no TFRecord pattern given; expected a glob such as OUT/eval/*.tfrecord")
+        raise ValueError("no TFRecord pattern given; expected a glob such as OUT/gen-RUN/eval/*.tfrecord")
     files: list[str] = []
     for pattern in patterns:
         glob = pattern
@@ -39,7 +39,7 @@ def match_files(patterns: str | Sequence[str]) -> list[str]:
         found = uris.glob(glob)
         if not found:
             raise ValueError(f"no TFRecord files match {pattern!r} (looked for {glob!r}); "
-                             "expected a glob such as OUT/eval/*.tfrecord or a folder of shards")
+                             "expected a glob such as OUT/gen-RUN/eval/*.tfrecord or a folder of shards")
         files += [f for f in found if f not in files]
     return files
 

@@ -2,15 +2,18 @@ r"""Train RetinaNet on convert output, here or on Vertex AI.
 
 Locally (CPU, or the GPUs this machine has)::
 
-    python -m components.train --local --preset local --train-data 'OUT/train/*.tfrecord' \
-        --eval-data 'OUT/eval/*.tfrecord' --label-map OUT/label_map.pbtxt --model-dir ./model
+    python -m components.train --local --preset local --train-data 'GEN/train/*.tfrecord' \
+        --eval-data 'GEN/eval/*.tfrecord' --label-map GEN/label_map.pbtxt --model-dir ./model
 
 On Vertex AI (a CustomJob running the train image)::
 
     python -m components.train --project P --region us-central1 --accelerator-type NVIDIA_L4 \
-        --accelerator-count 1 --train-data 'gs://B/out/train/*.tfrecord' --eval-data 'gs://B/out/eval/*.tfrecord' \
-        --label-map gs://B/out/label_map.pbtxt --model-dir gs://B/runs/r1
+        --accelerator-count 1 --train-data 'gs://B/out/gen-RUN/train/*.tfrecord' \
+        --eval-data 'gs://B/out/gen-RUN/eval/*.tfrecord' --label-map gs://B/out/label_map.pbtxt \
+        --model-dir gs://B/runs/r1
 
+GEN is the generation of a conversion OUT that ``OUT/manifest.json`` names (``OUT/gen-<run>``):
+``python -c "from components.common import manifest; print(manifest.generation_uri('OUT'))"``.
 Pre-flight failures exit with status 2 before any training, naming the flag to fix.
 """
 from __future__ import annotations

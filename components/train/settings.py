@@ -2,8 +2,8 @@ r"""Training settings: the seed's flags, the model and the hardware, checked on 
 
 Locally::
 
-    python -m components.train --local --preset local --train-data 'OUT/train/*.tfrecord' \
-        --eval-data 'OUT/eval/*.tfrecord' --label-map OUT/label_map.pbtxt --model-dir ./model
+    python -m components.train --local --preset local --train-data 'GEN/train/*.tfrecord' \
+        --eval-data 'GEN/eval/*.tfrecord' --label-map GEN/label_map.pbtxt --model-dir ./model
 
 On Vertex AI the same flags travel to the training container (``Settings.to_args``), where
 ``components.train.trainer`` parses them back with ``parse_args``.

@@ -2,8 +2,8 @@ r"""The training entrypoint: the same code in the Vertex AI container and on thi
 
 Locally::
 
-    python -m components.train.trainer --preset local --train-data 'OUT/train/*.tfrecord' \
-        --eval-data 'OUT/eval/*.tfrecord' --label-map OUT/label_map.pbtxt --model-dir ./model
+    python -m components.train.trainer --preset local --train-data 'GEN/train/*.tfrecord' \
+        --eval-data 'GEN/eval/*.tfrecord' --label-map GEN/label_map.pbtxt --model-dir ./model
 
 On Vertex AI the CustomJob's container runs ``python -m components.train.trainer <Settings.to_args()>``;
 without ``--model-dir`` / ``--export-dir`` it takes ``AIP_CHECKPOINT_DIR`` / ``AIP_MODEL_DIR``, and it
