@@ -13,7 +13,7 @@ import shutil
 from typing import IO, Iterator
 
 GCS_PREFIX = "gs://"
-_clients: dict[int, object] = {}
+_clients: dict[tuple[int, str | None], object] = {}
 
 
 def is_gcs(uri: str) -> bool:
@@ -43,19 +43,21 @@ def join(base: str, *parts: str) -> str:
 
 
 def gcs_client():
-    """A storage client for this process (per PID, since Beam workers fork)."""
-    pid = os.getpid()
-    client = _clients.get(pid)
+    """A storage client for this process (per PID, since Beam workers fork, and per emulator host, so a
+    process that starts another GCS emulator talks to that one)."""
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST") or None
+    key = (os.getpid(), emulator)
+    client = _clients.get(key)
     if client is None:
         from google.cloud import storage
 
-        if os.environ.get("STORAGE_EMULATOR_HOST"):
+        if emulator:
             from google.auth.credentials import AnonymousCredentials
 
             client = storage.Client(project="emulator", credentials=AnonymousCredentials())
         else:
             client = storage.Client()
-        _clients[pid] = client
+        _clients[key] = client
     return client
 
 

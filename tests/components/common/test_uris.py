@@ -51,3 +51,14 @@ def test_glob_keeps_wildcards_within_a_segment(kind, tmp_path, request):
     assert uris.glob(uris.join(root, "a", "one.tfrecord")) == [uris.join(root, "a", "one.tfrecord")]
     assert uris.glob(uris.join(root, "a")) == []  # a folder is not a file
     assert uris.glob(uris.join(root, "c", "*")) == []
+
+
+def test_the_storage_client_follows_the_emulator_host(gcs_emulator):
+    """A second emulator started in the same process (the cloud rehearsal does) gets its own client."""
+    from rehearsal import services
+
+    uris.write_text("gs://synthdet-test/first.txt", "one")
+    with services.gcs_emulator("second-bucket"):
+        uris.write_text("gs://second-bucket/second.txt", "two")
+        assert uris.read_text("gs://second-bucket/second.txt") == "two"
+    assert uris.read_text("gs://synthdet-test/first.txt") == "one"
