@@ -1,6 +1,6 @@
 """One environment per container image, replayed from that image's Dockerfile.
 
-    python -m rehearsal images [--only convert]      # build (or reuse) every image's environment
+    env = build_image_env("convert", workdir, cache_dir)   # then: subprocess.run(cmd, env=env.env())
 
 Each ``containers/<name>/Dockerfile`` is read instruction by instruction (``rehearsal.dockerfile``)
 and replayed on this machine: ``FROM`` becomes a fresh virtualenv of the base image's Python with
@@ -26,7 +26,6 @@ import hashlib
 import logging
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -299,6 +298,3 @@ def default_cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.environ.get("SYNTHDET_REHEARSAL_CACHE") or os.path.join(base, "synthdet-rehearsal")
 
-
-def shell_join(command: list[str]) -> str:
-    return " ".join(shlex.quote(c) for c in command)
