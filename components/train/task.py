@@ -100,9 +100,6 @@ def run_task(train_data: Any, eval_data: Any, label_map: Any, examples: Any, mod
     configure()
     settings, vertex = plan_for_task(mode, train_data.uri, eval_data.uri, label_map.uri, examples.uri,
                                      model_dir or checkpoints.uri, preset, resume, params)
-    if vertex is None:
-        with open(gcp_resources, "w") as f:
-            f.write('{"resources": []}')
     layout, results = launcher.launch(settings, vertex, gcp_resources)
     checkpoints.uri = layout.model_dir
     model.uri = layout.saved_model_dir
