@@ -32,9 +32,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-listed-errors", type=int, default=1000,
                    help="errors.jsonl lists at most this many problems per reason; stats.json counts "
                         "every one (default 1000)")
-    p.add_argument("--no-image-sha256", dest="image_sha256", action="store_false",
-                   help="leave image/key/sha256 empty: neither Model Garden's nor the Object Detection "
-                        "API's decoder reads it, and hashing is most of the encoder's CPU time")
+    p.add_argument("--image-sha256", action=argparse.BooleanOptionalAction, default=False,
+                   help="write image/key/sha256 (default: left empty; neither Model Garden's nor the "
+                        "Object Detection API's decoder reads it, and hashing costs about as much CPU "
+                        "as reading the image)")
     p.add_argument("--label-map", help="reference label_map.pbtxt (e.g. of the synthetic data): class ids "
                                        "by name; boxes of other classes are dropped and counted")
     p.add_argument("--box-definition-id", help="annotation definition id of the 2D box labeler to use "

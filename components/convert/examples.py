@@ -145,11 +145,11 @@ def native_scale(frame: Frame, width: int, height: int) -> tuple[float, float] |
 
 
 def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
-           info: ImageInfo | None = None, sha256: bool = True) -> Encoded:
+           info: ImageInfo | None = None, sha256: bool = False) -> Encoded:
     """Build the framed record for one image.
 
-    ``sha256=False`` leaves ``image/key/sha256`` empty (no decoder reads it): hashing is most of
-    the encoder's CPU time per image.
+    ``image/key/sha256`` is written only with ``sha256=True`` (``--image-sha256``): no decoder
+    reads it, and hashing is most of the encoder's CPU time per image.
 
     Raises:
         ImageError: the bytes are not a complete PNG or JPEG.

@@ -48,6 +48,10 @@ class Frame:
     dropped: tuple[str, ...] = field(default=())
     # (width, height) of the camera the boxes were drawn on, where a dataset may ship smaller images
     native_size: tuple[int, int] | None = None
+    # Frames that share a group go to the same split (a SOLO sequence, the cameras of one capture);
+    # None: the image is its own group.
+    group: str | None = None
+    sensor: str | None = None  # the capturing sensor's id, where the format names one
 
 
 @dataclass(frozen=True)

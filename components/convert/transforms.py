@@ -114,7 +114,7 @@ class EncodeAndWriteFn(beam.DoFn):
     """Reads each image, encodes its record and appends it to this bundle's shard for its split."""
 
     def __init__(self, source: str, temp_dir: str, labels: dict[int, str], eval_pct: float,
-                 max_shard_bytes: int = 256 << 20, image_sha256: bool = True) -> None:
+                 max_shard_bytes: int = 256 << 20, image_sha256: bool = False) -> None:
         self.source, self.temp_dir, self.eval_pct = source, temp_dir, eval_pct
         self.image_sha256 = image_sha256
         self.label_ids = {name: i for i, name in labels.items()}
@@ -270,7 +270,7 @@ class EncodeExamples(beam.PTransform):
     """(image key, Frame) -> Written summaries, Shard names and errors; the records go to files."""
 
     def __init__(self, source: str, temp_dir: str, labels: dict[int, str], eval_pct: float,
-                 image_sha256: bool = True) -> None:
+                 image_sha256: bool = False) -> None:
         super().__init__()
         self.fn = EncodeAndWriteFn(source, temp_dir, labels, eval_pct, image_sha256=image_sha256)
 

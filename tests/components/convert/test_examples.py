@@ -1,3 +1,4 @@
+import hashlib
 import math
 
 import pytest
@@ -38,7 +39,7 @@ def test_record_has_the_contract_keys_and_values(tmp_path):
     assert f["image/object/bbox/ymax"].float_list.value == pytest.approx([0.3, 1.0])
     assert f["image/object/area"].float_list.value == pytest.approx([200, 100])
     assert f["image/object/is_crowd"].int64_list.value == [0, 0]
-    assert len(f["image/key/sha256"].bytes_list.value[0]) == 64
+    assert f["image/key/sha256"].bytes_list.value == [b""]  # written only with --image-sha256
     assert encoded.size == sum(len(c) for c in encoded.chunks)
 
 
@@ -108,10 +109,12 @@ def test_exif_orientation_is_kept_as_stored_and_flagged():
     assert encode("a.jpg", frame, jpeg_bytes(40, 30, orientation=1), {"cube": 1}).warnings == ()
 
 
-def test_the_image_hash_can_be_left_out(tmp_path):
+def test_the_image_hash_is_written_only_on_request(tmp_path):
     frame = Frame("a.png", (Box(1, 2, 3, 4, "cube"),), "a.json")
-    with_hash = encode("a.png", frame, png_bytes(40, 30), {"cube": 1})
-    without = encode("a.png", frame, png_bytes(40, 30), {"cube": 1}, sha256=False)
+    data = png_bytes(40, 30)
+    with_hash = encode("a.png", frame, data, {"cube": 1}, sha256=True)
+    without = encode("a.png", frame, data, {"cube": 1})
     assert parse(without, tmp_path)["image/key/sha256"].bytes_list.value == [b""]
+    assert parse(with_hash, tmp_path)["image/key/sha256"].bytes_list.value == [hashlib.sha256(data).hexdigest().encode()]
     assert without.size == with_hash.size - 64
     assert without.objects == with_hash.objects

@@ -17,7 +17,7 @@ def test_help_lists_the_flags():
     assert proc.returncode == 0
     for flag in ("--source", "--output", "--format", "--eval-pct", "--max-bad-fraction", "--runner",
                  "--sdk-container-image", "--max-num-workers", "--service-account", "--max-listed-errors",
-                 "--no-image-sha256"):
+                 "--image-sha256"):
         assert flag in proc.stdout
 
 
@@ -50,8 +50,8 @@ def test_rejected_conversion_exits_1(tmp_path):
 def test_flags_reach_the_settings():
     from components.convert.__main__ import parser, settings_from
 
-    args, extra = parser().parse_known_args(["--source", "s", "--no-image-sha256", "--max-listed-errors", "7"])
+    args, extra = parser().parse_known_args(["--source", "s", "--image-sha256", "--max-listed-errors", "7"])
     settings = settings_from(args, extra)
-    assert (settings.image_sha256, settings.max_listed_errors) == (False, 7)
+    assert (settings.image_sha256, settings.max_listed_errors) == (True, 7)
     args, extra = parser().parse_known_args(["--source", "s"])
-    assert (settings_from(args, extra).image_sha256, settings_from(args, extra).max_listed_errors) == (True, 1000)
+    assert (settings_from(args, extra).image_sha256, settings_from(args, extra).max_listed_errors) == (False, 1000)
