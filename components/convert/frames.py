@@ -61,6 +61,8 @@ class Skip:
     path: str
     reason: str
     detail: str = ""
+    # For a whole annotation file lost: the images it held, when known (None: unknown)
+    images: int | None = None
 
 
 def safe_relpath(path: object, source: str = "") -> str:
