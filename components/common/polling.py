@@ -1,4 +1,18 @@
-"""Waiting on remote work: a poll interval that backs off, a deadline, and logs on change only."""
+"""Waiting on remote work: a poll interval that backs off, a deadline, and logs on change only.
+
+    state = wait_for(lambda: client.get(job_id), lambda s: s in ("done", "failed"), what="job 7")
+
+Used by the transfer step and by ``remote_job`` (the Dataflow job, the Vertex AI CustomJob), in
+their images and locally alike.
+
+A plain loop rather than tenacity: the poll needs a last look exactly at the deadline, a log line
+only when the state changes, and an injected clock and sleep for tests, which tenacity's
+``Retrying`` (it reads ``time.monotonic`` itself) would take more code to give, and the slim
+transfer image would need one more package. The transfer client's HTTP retries stay with urllib3's
+``Retry``, which already parses ``Retry-After``, tells connection from read errors, and lets each
+try's timeout be cut to the deadline (``transfer/client.py``). So tenacity is not a direct
+requirement; ``requirements.txt`` still pins it for google-cloud-aiplatform (through google-genai).
+"""
 from __future__ import annotations
 
 import logging
