@@ -7,25 +7,20 @@ import pytest
 
 from components.common import gcp_resources
 from components.common.remote_job import RemoteJob, RemoteJobFailed, run_remote, write_no_resources
+from tests.components.common.fakes import ScriptedStates
 
 URI = "https://example.googleapis.com/v1/jobs/7"
 TERMINAL = {"DONE", "FAILED"}
 
 
-class Service:
+class Service(ScriptedStates):
     """A remote service with one job: its states in order, what was asked of it."""
 
     def __init__(self, states, on_poll=None, cancel_error=None):
-        self.states = list(states)
-        self.polls = self.cancels = self.launches = 0
+        super().__init__(states, on_poll)
+        self.cancels = self.launches = 0
         self.resumed = []
-        self.on_poll, self.cancel_error = on_poll, cancel_error
-
-    def fetch(self):
-        self.polls += 1
-        if self.on_poll:
-            self.on_poll(self)
-        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        self.cancel_error = cancel_error
 
     def cancel(self):
         self.cancels += 1
@@ -34,7 +29,7 @@ class Service:
 
     def job(self):
         return RemoteJob(resource_type="TestJob", uri=URI, name="jobs/7", console_url="https://console/jobs/7",
-                         fetch_state=self.fetch, cancel=self.cancel, display_name="nightly",
+                         fetch_state=self.next_state, cancel=self.cancel, display_name="nightly",
                          failure_detail=lambda: "worker 0 ran out of memory")
 
     def launch(self):
@@ -49,17 +44,6 @@ class Service:
 def run(service, path, **kwargs):
     return run_remote(path, "TestJob", service.launch, service.resume, terminal=TERMINAL, succeeded="DONE",
                       timeout=3600, interval=1, sleep=lambda s: None, **kwargs)
-
-
-@pytest.fixture
-def marker_handler():
-    """A SIGTERM handler of the caller's, in place before the wait; the original comes back after the test."""
-    def handler(signum, frame):
-        raise AssertionError("the caller's handler ran")
-
-    original = signal.signal(signal.SIGTERM, handler)
-    yield handler
-    signal.signal(signal.SIGTERM, original)
 
 
 def test_launch_writes_the_handle_before_the_first_poll_and_logs_states_and_link(tmp_path, caplog):

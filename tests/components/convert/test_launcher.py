@@ -12,6 +12,7 @@ from components.convert import launcher
 from components.convert.options import Settings
 from components.convert.pipeline import run, translate_dataflow_job
 from components.samples import generate
+from tests.components.common.fakes import ScriptedStates
 from tests.components.convert.builders import legacy_dataset
 from tests.conftest import EMULATOR_BUCKET, upload_tree
 
@@ -22,30 +23,26 @@ DATAFLOW = dict(runner="DataflowRunner", project="proj", region="europe-west4",
                 temp_location="gs://b/tmp", job_name="synthdet-convert-1")
 
 
-class FakeDataflowClient:
+class FakeDataflowClient(ScriptedStates):
     """What the launcher uses of the Dataflow API for a resumed job: get(...) and cancel(...)."""
 
     def __init__(self, states, on_poll=None):
-        self.states, self.on_poll = list(states), on_poll
+        super().__init__(states, on_poll)
         self.gets, self.cancelled = [], []
 
     def get(self, project, region, job_id):
         self.gets.append((project, region, job_id))
-        if self.on_poll:
-            self.on_poll(self)
-        state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
-        return SimpleNamespace(name="synthdet-convert-0", current_state=SimpleNamespace(name=state))
+        return SimpleNamespace(name="synthdet-convert-0", current_state=SimpleNamespace(name=self.next_state()))
 
     def cancel(self, project, region, job_id):
         self.cancelled.append((project, region, job_id))
 
 
-class FakeResult:
+class FakeResult(ScriptedStates):
     """What the launcher uses of a DataflowRunner PipelineResult: job_id(), state, cancel()."""
 
     def __init__(self, states, on_poll=None):
-        self.states, self.on_poll = list(states), on_poll
-        self.polls = 0
+        super().__init__(states, on_poll)
         self.cancelled = False
 
     def job_id(self):
@@ -53,23 +50,10 @@ class FakeResult:
 
     @property
     def state(self):
-        self.polls += 1
-        if self.on_poll:
-            self.on_poll(self)
-        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        return self.next_state()
 
     def cancel(self):
         self.cancelled = True
-
-
-@pytest.fixture
-def marker_handler():
-    def handler(signum, frame):
-        raise AssertionError("the caller's handler ran")
-
-    original = signal.signal(signal.SIGTERM, handler)
-    yield handler
-    signal.signal(signal.SIGTERM, original)
 
 
 def never_start():
