@@ -1,6 +1,6 @@
 import pytest
 
-from components.evaluate.labels import parse_csv, read_label_map
+from components.evaluate.labels import LabelMapError, parse_csv, read_label_map
 
 
 def test_reads_pbtxt_and_csv(tmp_path):
@@ -21,3 +21,10 @@ def test_bad_csv_is_named(text, message):
 def test_missing_file_names_the_flag(tmp_path):
     with pytest.raises(ValueError, match="--label-map .*absent.pbtxt"):
         read_label_map(str(tmp_path / "absent.pbtxt"))
+
+
+def test_a_malformed_pbtxt_names_the_line(tmp_path):
+    path = tmp_path / "m.pbtxt"
+    path.write_text("item {\n  id: 1\n  name: 'cube'\n}\nitem {\n  id: 2\n  nam: 'ball'\n}\n")
+    with pytest.raises(LabelMapError, match=f"{path} line 7: unknown field 'nam'"):
+        read_label_map(str(path))

@@ -89,6 +89,13 @@ def test_unreadable_label_map_names_the_flag(data, tmp_path):
     expect("--label-map", settings_for(data, str(tmp_path / "m"), num_eval_images=8))
 
 
+def test_a_malformed_label_map_names_the_file_and_line(data, tmp_path):
+    path = os.path.join(data, "label_map.pbtxt")
+    open(path, "w").write("item {\n  id: 1\n  name: 'rectangle'\n\nitem {\n  id: 2\n  name: 'ellipse'\n}\n")
+    message = expect("--label-map", settings_for(data, str(tmp_path / "m"), num_eval_images=8))
+    assert f"{path} line 1: item opened here is not closed" in message
+
+
 def test_data_globs_must_match_files(records, tmp_path):
     expect("--eval-data", settings_for(records, str(tmp_path / "m"), num_eval_images=8,
                                        eval_data=os.path.join(records, "eval", "*.gz")))
