@@ -11,6 +11,7 @@ import struct
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from components.common import example_keys as keys
 from components.common.tfrecords import masked_crc
 from components.convert.frames import Frame
 from components.convert.images import ImageInfo, image_info
@@ -148,7 +149,7 @@ def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
            info: ImageInfo | None = None, sha256: bool = False) -> Encoded:
     """Build the framed record for one image.
 
-    ``image/key/sha256`` is written only with ``sha256=True`` (``--image-sha256``): no decoder
+    The keys are ``components.common.example_keys``. ``image/key/sha256`` is written only with ``sha256=True`` (``--image-sha256``): no decoder
     reads it, and hashing is most of the encoder's CPU time per image.
 
     Raises:
@@ -179,22 +180,22 @@ def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
         rows.append(ObjectRow(label, box.label_name, x, y, w, h, area, box.is_crowd))
     sid = source_id(key)
     features: dict[str, list[Chunk]] = {
-        "image/encoded": _bytes_feature([data]),
-        "image/format": _bytes_feature([info.format.encode()]),
-        "image/height": _int64_feature([info.height]),
-        "image/width": _int64_feature([info.width]),
-        "image/filename": _bytes_feature([key.encode("utf-8")]),
-        "image/source_id": _bytes_feature([str(sid).encode()]),
-        "image/key/sha256": _bytes_feature([hashlib.sha256(data).hexdigest().encode() if sha256 else b""]),
-        "image/object/bbox/xmin": _float_feature([r.x / info.width for r in rows]),
-        "image/object/bbox/xmax": _float_feature([(r.x + r.width) / info.width for r in rows]),
-        "image/object/bbox/ymin": _float_feature([r.y / info.height for r in rows]),
-        "image/object/bbox/ymax": _float_feature([(r.y + r.height) / info.height for r in rows]),
-        "image/object/class/label": _int64_feature([r.label for r in rows]),
-        "image/object/class/text": _bytes_feature([r.name.encode("utf-8") for r in rows]),
-        "image/object/area": _float_feature([r.area for r in rows]),
-        "image/object/is_crowd": _int64_feature([r.is_crowd for r in rows]),
-        "image/object/difficult": _int64_feature([0] * len(rows)),
+        keys.ENCODED: _bytes_feature([data]),
+        keys.FORMAT: _bytes_feature([info.format.encode()]),
+        keys.HEIGHT: _int64_feature([info.height]),
+        keys.WIDTH: _int64_feature([info.width]),
+        keys.FILENAME: _bytes_feature([key.encode("utf-8")]),
+        keys.SOURCE_ID: _bytes_feature([str(sid).encode()]),
+        keys.SHA256: _bytes_feature([hashlib.sha256(data).hexdigest().encode() if sha256 else b""]),
+        keys.XMIN: _float_feature([r.x / info.width for r in rows]),
+        keys.XMAX: _float_feature([(r.x + r.width) / info.width for r in rows]),
+        keys.YMIN: _float_feature([r.y / info.height for r in rows]),
+        keys.YMAX: _float_feature([(r.y + r.height) / info.height for r in rows]),
+        keys.LABEL: _int64_feature([r.label for r in rows]),
+        keys.TEXT: _bytes_feature([r.name.encode("utf-8") for r in rows]),
+        keys.AREA: _float_feature([r.area for r in rows]),
+        keys.IS_CROWD: _int64_feature([r.is_crowd for r in rows]),
+        keys.DIFFICULT: _int64_feature([0] * len(rows)),
     }
     chunks, size = frame_record(serialize_example(features))
     return Encoded(tuple(chunks), size, key, sid, info.width, info.height, tuple(rows), tuple(dropped),

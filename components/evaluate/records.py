@@ -15,6 +15,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import tensorflow as tf
 
+from components.common import example_keys as keys
 from components.common import manifest
 from components.evaluate.example import Example, example_from_features
 from components.evaluate.plain_records import match_files
@@ -23,22 +24,20 @@ logger = logging.getLogger(__name__)
 
 MAX_CYCLE = 64
 
-_FEATURES = {
-    "image/encoded": tf.io.FixedLenFeature((), tf.string),
-    "image/format": tf.io.FixedLenFeature((), tf.string, default_value=""),
-    "image/height": tf.io.FixedLenFeature((), tf.int64, default_value=0),
-    "image/width": tf.io.FixedLenFeature((), tf.int64, default_value=0),
-    "image/filename": tf.io.FixedLenFeature((), tf.string, default_value=""),
-    "image/source_id": tf.io.FixedLenFeature((), tf.string, default_value=""),
-    "image/object/bbox/xmin": tf.io.VarLenFeature(tf.float32),
-    "image/object/bbox/xmax": tf.io.VarLenFeature(tf.float32),
-    "image/object/bbox/ymin": tf.io.VarLenFeature(tf.float32),
-    "image/object/bbox/ymax": tf.io.VarLenFeature(tf.float32),
-    "image/object/class/label": tf.io.VarLenFeature(tf.int64),
-    "image/object/class/text": tf.io.VarLenFeature(tf.string),
-    "image/object/area": tf.io.VarLenFeature(tf.float32),
-    "image/object/is_crowd": tf.io.VarLenFeature(tf.int64),
-}
+_DTYPES = {keys.BYTES: tf.string, keys.INT64: tf.int64, keys.FLOAT: tf.float32}
+_DEFAULTS = {keys.BYTES: "", keys.INT64: 0}
+
+
+def _feature(key: str) -> tf.io.FixedLenFeature | tf.io.VarLenFeature:
+    kind = keys.KINDS[key]
+    if key not in keys.PER_IMAGE:
+        return tf.io.VarLenFeature(_DTYPES[kind])
+    if key == keys.ENCODED:  # required: a record without an image is refused
+        return tf.io.FixedLenFeature((), _DTYPES[kind])
+    return tf.io.FixedLenFeature((), _DTYPES[kind], default_value=_DEFAULTS[kind])
+
+
+_FEATURES = {key: _feature(key) for key in keys.READ}
 
 
 def _parse_fn(decode: bool):
@@ -48,7 +47,7 @@ def _parse_fn(decode: bool):
         for key, value in parsed.items():
             out[key] = tf.sparse.to_dense(value) if isinstance(value, tf.sparse.SparseTensor) else value
         if decode:
-            out["image"] = tf.io.decode_image(parsed["image/encoded"], channels=3, expand_animations=False)
+            out["image"] = tf.io.decode_image(parsed[keys.ENCODED], channels=3, expand_animations=False)
         return out
 
     return parse
