@@ -10,6 +10,7 @@ from components.train.job_spec import Vertex
 from components.train.launcher import console_url, run_vertex
 from components.train.preflight import PreflightError
 from components.train.settings import Settings
+from tests.components.common.fakes import ScriptedStates
 from tests.conftest import EMULATOR_BUCKET, upload_tree
 
 NAME = "projects/proj/locations/us-central1/customJobs/4242"
@@ -20,23 +21,18 @@ class FakeState:
         self.name = name
 
 
-class FakeJob:
+class FakeJob(ScriptedStates):
     """What the launcher uses of ``aiplatform.CustomJob``: resource_name, state, error, cancel()."""
 
     def __init__(self, states, on_poll=None):
+        super().__init__(states, on_poll)
         self.resource_name = NAME
-        self.states = list(states)
-        self.polls = 0
         self.cancelled = False
         self.error = None
-        self.on_poll = on_poll
 
     @property
     def state(self):
-        self.polls += 1
-        if self.on_poll:
-            self.on_poll(self)
-        return FakeState(self.states.pop(0) if len(self.states) > 1 else self.states[0])
+        return FakeState(self.next_state())
 
     def cancel(self):
         self.cancelled = True
@@ -133,22 +129,15 @@ def test_preflight_fails_before_anything_is_submitted(remote, tmp_path):
     assert client.submitted == [] and not os.path.exists(str(tmp_path / "g"))
 
 
-def test_the_callers_sigterm_handler_is_back_after_the_wait(remote, tmp_path):
-    def handler(signum, frame):
-        raise AssertionError("the caller's handler ran")
-
-    original = signal.signal(signal.SIGTERM, handler)
-    try:
-        with pytest.raises(RuntimeError, match="JOB_STATE_CANCELLED"):
-            run_vertex(remote, VERTEX, str(tmp_path / "g1"), client=FakeClient(FakeJob(["JOB_STATE_CANCELLED"])),
-                       sleep=lambda s: None)
-        assert signal.getsignal(signal.SIGTERM) is handler
-        job = FakeJob(["JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED"], on_poll=finish)
-        job.model_dir = remote.model_dir
-        run_vertex(remote, VERTEX, str(tmp_path / "g2"), client=FakeClient(job), sleep=lambda s: None)
-        assert signal.getsignal(signal.SIGTERM) is handler
-    finally:
-        signal.signal(signal.SIGTERM, original)
+def test_the_callers_sigterm_handler_is_back_after_the_wait(remote, tmp_path, marker_handler):
+    with pytest.raises(RuntimeError, match="JOB_STATE_CANCELLED"):
+        run_vertex(remote, VERTEX, str(tmp_path / "g1"), client=FakeClient(FakeJob(["JOB_STATE_CANCELLED"])),
+                   sleep=lambda s: None)
+    assert signal.getsignal(signal.SIGTERM) is marker_handler
+    job = FakeJob(["JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED"], on_poll=finish)
+    job.model_dir = remote.model_dir
+    run_vertex(remote, VERTEX, str(tmp_path / "g2"), client=FakeClient(job), sleep=lambda s: None)
+    assert signal.getsignal(signal.SIGTERM) is marker_handler
 
 
 def test_a_resumed_wait_cancels_the_job_on_sigterm(remote, tmp_path):
