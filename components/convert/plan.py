@@ -5,8 +5,10 @@ definition files, and fixes one label map, so that a bad source fails before any
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
 import posixpath
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +34,8 @@ class DatasetPlan:
     definition_id: str | None  # the box definition (legacy, SOLO)
     spec: dict[int, str]  # source label id -> name
     native_size: tuple[int, int] | None = None  # boxes drawn in these pixels, not the stored images'
+    sensors: tuple[str, ...] = ()  # --sensor: the sensor ids to read (empty: every sensor with 2D boxes)
+    local_root: str | None = None  # a local source's real path: images must not resolve outside it
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class Plan:
     image_files: int = 0  # PNG/JPEG files in the listing: a size hint, not the example count
 
 
+# A reader that meets a value of a type it did not expect loses that file, not the run.
+MALFORMED = (FormatError, TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError)
+
+
 def read_json(uri: str) -> Any:
     """Parse a JSON file; FormatError names the file and what is wrong."""
     try:
@@ -55,16 +63,22 @@ def read_json(uri: str) -> Any:
         raise FormatError(uri, "file not found") from err
     try:
         return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except UnicodeDecodeError as err:
+        raise FormatError(uri, f"not UTF-8 text ({err})") from err
+    except RecursionError as err:
+        raise FormatError(uri, "JSON nested too deeply to read") from err
+    except ValueError as err:
         raise FormatError(uri, f"invalid JSON ({err}); the file may be truncated") from err
 
 
 def make_plan(source: str, output: str | None = None, fmt: str = "auto",
-              box_definition_id: str | None = None, reference_labels: dict[int, str] | None = None) -> Plan:
+              box_definition_id: str | None = None, reference_labels: dict[int, str] | None = None,
+              sensors: tuple[str, ...] = ()) -> Plan:
     """List ``source`` (leaving out ``output``), find datasets and build the label map.
 
     With ``reference_labels`` (another conversion's label map) ids are taken from it by class
     name, so that real photos and synthetic data share ids; other classes are dropped and counted.
+    ``sensors`` limits Perception and SOLO datasets to those sensor ids.
     """
     files = list(uris.iter_files(source))
     if not files and not uris.exists(source):
@@ -72,10 +86,18 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
     # Earlier results (the default SOURCE/output, or OUT) must never be read back as input.
     excluded = {"output", _relative(output, source) if output else None} - {None, ""}
     files = [f for f in files if not any(f == e or f.startswith(e + "/") for e in excluded)]
+    local_root = None if uris.is_gcs(source) else os.path.realpath(uris.local_path(source))
+    problems: list[Skip] = []
+    if local_root is not None:
+        files, outside = _inside(local_root, files)
+        problems += [Skip(f, "unsafe_path", f"{f} is a link to {real}, outside the dataset; not read")
+                     for f, real in outside if not f.lower().endswith(_IMAGE_EXTENSIONS)]
+        if outside:
+            logger.warning("%d files under %s are links that leave it, e.g. %s; they are not read",
+                           len(outside), source, outside[0][0])
     found = discover(files, fmt)
     logger.info("Listed %d files under %s: %d Perception/SOLO datasets, %d other JSON candidates",
                 len(files), source, len(found.datasets), len(found.json_candidates))
-    problems: list[Skip] = []
     plans: list[DatasetPlan] = []
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(lambda d: _definitions(source, d, box_definition_id), found.datasets))
@@ -84,7 +106,7 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
         if isinstance(result, Skip):
             problems.append(result)
         elif result is not None:
-            plans.append(result)
+            plans.append(dataclasses.replace(result, sensors=tuple(sensors), local_root=local_root))
     if not plans:
         looked = {"auto": "Perception (Dataset*/captures_*.json), SOLO (sequence.*/step*.frame_data.json), "
                           "COCO or UnityGroceries-Real JSON",
@@ -114,8 +136,28 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
                 found.superseded_attempts, tuple(warnings), image_files)
 
 
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+
+
+def _inside(root: str, files: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Split a local listing into files that stay inside ``root`` (a real path) and links that leave it."""
+    kept, outside = [], []
+    prefix = root.rstrip(os.sep) + os.sep
+    for f in files:
+        path = os.path.join(root, *f.split("/"))
+        # The listing does not enter linked folders, so only a listed file itself can be a link.
+        real = os.path.realpath(path) if os.path.islink(path) else path
+        if real.startswith(prefix):
+            kept.append(f)
+        else:
+            outside.append((f, real))
+    return kept, outside
+
+
 def _definitions(source: str, ref: DatasetRef, box_definition_id: str | None) -> DatasetPlan | Skip:
     where = ref.root or "."
+    if ref.definitions is None and ref.format == "solo":
+        return _labels_from_values(source, ref, box_definition_id)
     if ref.definitions is None:
         return Skip(where, "no_definitions", f"{ref.format} dataset at {where} has no annotation_definitions.json "
                                             "(the simulation may have been killed before writing it)")
@@ -123,9 +165,43 @@ def _definitions(source: str, ref: DatasetRef, box_definition_id: str | None) ->
         doc = read_json(uris.join(source, ref.definitions))
         reader = perception if ref.format == "perception" else solo
         definition_id, spec = reader.box_definition(doc, ref.definitions, box_definition_id)
-    except FormatError as err:
-        return Skip(where, "bad_definitions", str(err))
+    except MALFORMED as err:
+        return Skip(where, "bad_definitions", _problem(ref.definitions, err))
     return DatasetPlan(ref, definition_id, spec)
+
+
+def _labels_from_values(source: str, ref: DatasetRef, box_definition_id: str | None) -> DatasetPlan | Skip:
+    """SOLO from the 0.x previews, without annotation_definitions.json: labels named in the frames."""
+    where = ref.root or "."
+
+    def read(path: str) -> tuple[set[str], dict[int, str]]:
+        try:
+            return solo.labels_in_frame(read_json(uris.join(source, path)))
+        except MALFORMED:
+            return set(), {}  # reported when the file is parsed
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        found = list(pool.map(read, ref.annotation_files))
+    ids = sorted(set().union(*(i for i, _ in found)))
+    spec: dict[int, str] = {}
+    for _, labels in found:
+        for label_id, name in labels.items():
+            spec.setdefault(label_id, name)
+    if box_definition_id is not None:
+        ids = [i for i in ids if i == box_definition_id]
+    if not ids:
+        return Skip(where, "no_definitions", f"SOLO dataset at {where} has no annotation_definitions.json and "
+                                            "no BoundingBox2DAnnotation in its frames")
+    if len(ids) > 1:
+        return Skip(where, "bad_definitions", f"SOLO dataset at {where}: several 2D box annotations "
+                                             f"({', '.join(map(repr, ids))}); choose one with --box-definition-id")
+    logger.warning("%s: no annotation_definitions.json; took %d labels from the box values of %d frame files",
+                   where, len(spec), len(ref.annotation_files))
+    return DatasetPlan(ref, ids[0], dict(sorted(spec.items())))
+
+
+def _problem(path: str, err: Exception) -> str:
+    return str(err) if isinstance(err, FormatError) else f"{path}: unexpected structure ({type(err).__name__})"
 
 
 def _candidate(source: str, path: str, files: list[str], fmt: str) -> DatasetPlan | Skip | None:
@@ -138,21 +214,24 @@ def _candidate(source: str, path: str, files: list[str], fmt: str) -> DatasetPla
     file_set = set(files)
     try:
         if coco.is_coco(doc) and fmt in ("auto", "coco"):
-            names = [i.get("file_name", "") for i in doc["images"][:20] if isinstance(i, dict)]
-            ref = DatasetRef("coco", root, (path,), path, image_prefix(path, names, file_set))
+            ref = DatasetRef("coco", root, (path,), path, image_prefix(path, _names(doc["images"]), file_set))
             return DatasetPlan(ref, None, coco.categories(doc, path))
         if coco.is_unity_real(doc) and fmt in ("auto", "unity-real"):
             definitions = posixpath.join(root, "annotation_definitions.json")
             if definitions not in file_set:
                 return Skip(path, "no_definitions", f"{path}: UnityGroceries-Real layout needs "
-                                                    f"{definitions} for its labels")
+                                                    f"{definitions} for its labels", coco.image_count(doc))
             spec = coco.real_labels(read_json(uris.join(source, definitions)), definitions)
-            names = [i.get("file_name", "") for i in doc[:20] if isinstance(i, dict)]
-            ref = DatasetRef("unity-real", root, (path,), definitions, image_prefix(path, names, file_set))
+            ref = DatasetRef("unity-real", root, (path,), definitions, image_prefix(path, _names(doc), file_set))
             return DatasetPlan(ref, None, spec, _native_size(source, ref, doc, file_set))
-    except FormatError as err:
-        return Skip(path, "bad_definitions", str(err))
+    except MALFORMED as err:
+        return Skip(path, "bad_definitions", _problem(path, err), coco.image_count(doc))
     return None
+
+
+def _names(records: list, sample: int = 20) -> list[str]:
+    """The first string ``file_name`` values of a list of image records."""
+    return [r["file_name"] for r in records[:sample] if isinstance(r, dict) and isinstance(r.get("file_name"), str)]
 
 
 def _native_size(source: str, ref: DatasetRef, doc: list, file_set: set[str],
@@ -194,19 +273,55 @@ def _native_size(source: str, ref: DatasetRef, doc: list, file_set: set[str],
 
 
 def parse_unit(dataset: DatasetPlan, path: str, doc: Any) -> Iterator[Frame | Skip]:
-    """Frames of one annotation file, with paths relative to the dataset root."""
+    """Frames of one annotation file, with paths relative to the dataset root.
+
+    A file whose structure cannot be read becomes one ``bad_annotation_file`` Skip that says how
+    many images it held, when its top level tells.
+    """
+    ref = dataset.ref
+    try:
+        items = list(_parse(dataset, path, doc))
+    except MALFORMED as err:
+        problem = err.problem if isinstance(err, FormatError) else f"unexpected structure ({type(err).__name__})"
+        yield Skip(path, "bad_annotation_file", problem, _image_count(ref.format, doc))
+        return
+    for item in items:
+        yield _checked(dataset, item) if isinstance(item, Frame) else item
+
+
+def _parse(dataset: DatasetPlan, path: str, doc: Any) -> Iterator[Frame | Skip]:
     ref = dataset.ref
     if ref.format == "perception":
-        yield from perception.parse_captures(doc, path, dataset.definition_id, dataset.spec)
+        yield from perception.parse_captures(doc, path, dataset.definition_id, dataset.spec, dataset.sensors)
     elif ref.format == "solo":
         rel = path[len(ref.root) + 1:] if ref.root else path
-        yield from solo.parse_frame(doc, path, posixpath.dirname(rel), dataset.definition_id, dataset.spec)
+        yield from solo.parse_frame(doc, path, posixpath.dirname(rel), dataset.definition_id, dataset.spec,
+                                    dataset.sensors)
     elif ref.format == "coco":
         yield from coco.parse_coco(doc, path, ref.image_prefix, dataset.spec)
     elif ref.format == "unity-real":
         yield from coco.parse_unity_real(doc, path, ref.image_prefix, dataset.spec, dataset.native_size)
     else:
         raise ValueError(f"unknown dataset format {ref.format!r}")
+
+
+def _image_count(fmt: str, doc: Any) -> int | None:
+    reader = {"perception": perception, "solo": solo}.get(fmt, coco)
+    return reader.image_count(doc)
+
+
+def _checked(dataset: DatasetPlan, frame: Frame) -> Frame | Skip:
+    """The frame with its group named within the source, or a Skip for an image linked from outside it."""
+    root = dataset.ref.root
+    if dataset.local_root is not None:
+        key = posixpath.join(root, frame.path) if root else frame.path
+        real = os.path.realpath(os.path.join(dataset.local_root, key))
+        if not real.startswith(dataset.local_root.rstrip(os.sep) + os.sep):
+            return Skip(frame.path, "unsafe_path", f"{key} (named in {frame.source}) is a link to {real}, "
+                                                   "outside the dataset")
+    if frame.group is not None and root:
+        frame = dataclasses.replace(frame, group=f"{root}/{frame.group}")
+    return frame
 
 
 def _relative(path: str, root: str) -> str | None:

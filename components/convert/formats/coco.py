@@ -5,9 +5,11 @@ COCO ``file_name`` values are relative to the images folder, which the caller re
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable
 from typing import Any, Iterator
 
-from components.convert.formats.common import finite_number, label_spec, require_list
+from components.convert.formats.common import as_list, finite_number, kind, label_spec, lookup, require_list, show
+
 from components.convert.frames import Box, FormatError, Frame, Skip, UnsafePathError, safe_relpath
 
 
@@ -25,7 +27,7 @@ def categories(doc: Any, source: str) -> dict[int, str]:
     for cat in require_list(doc, "categories", source):
         if not isinstance(cat, dict) or isinstance(cat.get("id"), bool) or not isinstance(cat.get("id"), int) \
                 or not isinstance(cat.get("name"), str):
-            raise FormatError(source, f"category {cat!r} needs an int id and a string name")
+            raise FormatError(source, f"category {show(cat)} needs an int id and a string name")
         out[cat["id"]] = cat["name"]
     return out
 
@@ -33,20 +35,26 @@ def categories(doc: Any, source: str) -> dict[int, str]:
 def parse_coco(doc: Any, source: str, image_prefix: str, labels: dict[int, str]) -> Iterator[Frame | Skip]:
     """One Frame per entry of ``images``; ``image_prefix`` is the images folder relative to the root."""
     images = require_list(doc, "images", source)
+    annotations = as_list(doc.get("annotations"))
+    if annotations is None:
+        raise FormatError(source, f"'annotations' is {kind(doc.get('annotations'))}, expected a list")
     by_image: dict[Any, list[dict]] = defaultdict(list)
-    for ann in doc.get("annotations") or []:
-        if isinstance(ann, dict):
+    for ann in annotations:
+        if isinstance(ann, dict) and isinstance(ann.get("image_id"), Hashable):
             by_image[ann.get("image_id")].append(ann)
     for index, image in enumerate(images):
         where = f"{source} images[{index}]"
         if not isinstance(image, dict):
-            yield Skip(where, "bad_image_record", "image entry is not an object")
+            yield Skip(where, "bad_image_record", f"image entry is {kind(image)}, expected an object")
             continue
         try:
             name = safe_relpath(image.get("file_name"), where)
             path = safe_relpath(f"{image_prefix}/{name}" if image_prefix else name, where)
         except UnsafePathError as err:
             yield Skip(where, "unsafe_path", str(err))
+            continue
+        if not isinstance(image.get("id"), Hashable):
+            yield Skip(path, "bad_image_record", f"{where}: 'id' is {kind(image.get('id'))}, expected a number")
             continue
         boxes, dropped = [], []
         for ann in by_image.get(image.get("id"), []):
@@ -62,10 +70,11 @@ def _coco_box(ann: dict, labels: dict[int, str]) -> Box | str:
     bbox = ann.get("bbox")
     if not (isinstance(bbox, list) and len(bbox) == 4 and all(finite_number(v) for v in bbox)):
         return "bad_box"
-    if ann.get("category_id") not in labels:
+    name = lookup(labels, ann.get("category_id"))
+    if name is None:
         return "unknown_label"
     area = ann.get("area")
-    return Box(*map(float, bbox), label_name=labels[ann["category_id"]],
+    return Box(*map(float, bbox), label_name=name,
                is_crowd=1 if ann.get("iscrowd") else 0,
                area=float(area) if finite_number(area) else None)
 
@@ -74,7 +83,7 @@ def real_labels(definitions_doc: Any, source: str) -> dict[int, str]:
     """UnityGroceries-Real: the first definition's spec is the label map."""
     definitions = require_list(definitions_doc, "annotation_definitions", source)
     if not definitions or not isinstance(definitions[0], dict):
-        raise FormatError(source, "annotation_definitions is empty")
+        raise FormatError(source, "annotation_definitions is empty or its first item is not an object")
     return label_spec(definitions[0].get("spec", []), source)
 
 
@@ -86,7 +95,7 @@ def box_extents(doc: list) -> tuple[float, float]:
     """The largest right and bottom box edges over a UnityGroceries-Real ``annotations.json``."""
     right = bottom = 0.0
     for record in doc:
-        for ann in (record.get("annotations") or []) if isinstance(record, dict) else []:
+        for ann in (as_list(record.get("annotations")) or []) if isinstance(record, dict) else []:
             bbox = ann.get("bbox", ann.get("bboxs")) if isinstance(ann, dict) else None
             if isinstance(bbox, list) and len(bbox) == 4 and all(finite_number(v) for v in bbox):
                 right, bottom = max(right, bbox[0] + bbox[2]), max(bottom, bbox[1] + bbox[3])
@@ -104,7 +113,7 @@ def parse_unity_real(doc: Any, source: str, image_prefix: str, labels: dict[int,
     for index, record in enumerate(doc):
         where = f"{source} [{index}]"
         if not isinstance(record, dict):
-            yield Skip(where, "bad_image_record", "record is not an object")
+            yield Skip(where, "bad_image_record", f"record is {kind(record)}, expected an object")
             continue
         try:
             name = safe_relpath(record.get("file_name"), where)
@@ -112,14 +121,27 @@ def parse_unity_real(doc: Any, source: str, image_prefix: str, labels: dict[int,
         except UnsafePathError as err:
             yield Skip(where, "unsafe_path", str(err))
             continue
+        annotations = as_list(record.get("annotations"))
+        if annotations is None:
+            yield Skip(path, "bad_image_record", f"{where}: 'annotations' is {kind(record.get('annotations'))}, "
+                                                 "expected a list")
+            continue
         boxes, dropped = [], []
-        for ann in record.get("annotations") or []:
+        for ann in annotations:
             bbox = ann.get("bbox", ann.get("bboxs")) if isinstance(ann, dict) else None
+            name = lookup(labels, ann.get("label_id")) if isinstance(ann, dict) else None
             if not (isinstance(bbox, list) and len(bbox) == 4 and all(finite_number(v) for v in bbox)):
                 dropped.append("bad_box")
-            elif ann.get("label_id") not in labels:
+            elif name is None:
                 dropped.append("unknown_label")
             else:
-                boxes.append(Box(*map(float, bbox), label_name=labels[ann["label_id"]]))
+                boxes.append(Box(*map(float, bbox), label_name=name))
         yield Frame(path=path, boxes=tuple(boxes), source=source, dropped=tuple(dropped),
                     native_size=native_size)
+
+
+def image_count(doc: Any) -> int | None:
+    """How many images a COCO or UnityGroceries-Real file lists, when its top level is readable."""
+    if isinstance(doc, dict):
+        return len(doc["images"]) if isinstance(doc.get("images"), list) else None
+    return len(doc) if isinstance(doc, list) else None

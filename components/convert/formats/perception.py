@@ -1,7 +1,8 @@
-"""Legacy Unity Perception JSON (Perception <= 0.11): ``Dataset<uuid>/captures_NNN.json``.
+"""Legacy Unity Perception JSON (Perception <= 0.11): ``captures_NNN.json`` beside its definitions.
 
 The 2D box annotation is found through ``annotation_definitions.json`` (by the labeler's
-well-known id or its name), never by its position in a capture's annotation list.
+well-known id or its name), never by its position in a capture's annotation list. Other labelers'
+annotations (segmentation, keypoints, 3D boxes) are passed over whatever their values hold.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 import re
 from typing import Any, Iterator
 
-from components.convert.formats.common import finite_number, label_spec, require_list
+from components.convert.formats.common import as_list, finite_number, kind, label_spec, lookup, require_list
 from components.convert.frames import Box, FormatError, Frame, Skip, UnsafePathError, safe_relpath
 
 logger = logging.getLogger(__name__)
@@ -17,6 +18,7 @@ logger = logging.getLogger(__name__)
 BOX_DEFINITION_ID = "f9f22e05-443f-4602-a422-ebe4ea9b55cb"
 _BOX_NAME = re.compile(r"^(2d )?bounding box$", re.IGNORECASE)
 SUPPORTED_VERSION = "0.0.1"
+UNNAMED_SENSOR = "unnamed"
 
 
 def box_definition(doc: Any, source: str, definition_id: str | None = None) -> tuple[str, dict[int, str]]:
@@ -33,55 +35,112 @@ def box_definition(doc: Any, source: str, definition_id: str | None = None) -> t
     for item in definitions:
         if not isinstance(item, dict):
             continue
-        item_id = str(item.get("id", ""))
+        item_id = _text(item.get("id"))
         if definition_id is not None:
             if item_id == definition_id:
                 candidates.append(item)
-        elif item_id.lower() == BOX_DEFINITION_ID or _BOX_NAME.match(str(item.get("name", ""))):
+        elif item_id.lower() == BOX_DEFINITION_ID or _BOX_NAME.match(_text(item.get("name"))):
             candidates.append(item)
     if not candidates:
         wanted = f"id {definition_id!r}" if definition_id else f"id {BOX_DEFINITION_ID} or name 'bounding box'"
         raise FormatError(source, f"no 2D bounding-box annotation definition ({wanted}); the dataset has no 2D boxes")
     if len(candidates) > 1:
-        ids = ", ".join(repr(str(c.get("id"))) for c in candidates)
+        ids = ", ".join(repr(_text(c.get("id"))) for c in candidates)
         raise FormatError(source, f"several 2D bounding-box definitions ({ids}); choose one with --box-definition-id")
     chosen = candidates[0]
-    return str(chosen.get("id")), label_spec(chosen.get("spec", []), source)
+    return _text(chosen.get("id")), label_spec(chosen.get("spec", []), source)
 
 
-def parse_captures(doc: Any, source: str, definition_id: str, labels: dict[int, str]) -> Iterator[Frame | Skip]:
-    """Frames of one ``captures_NNN.json``; captures without a box annotation become Skips."""
+def parse_captures(doc: Any, source: str, definition_id: str, labels: dict[int, str],
+                   sensors: tuple[str, ...] = ()) -> Iterator[Frame | Skip]:
+    """Frames of one ``captures_NNN.json``.
+
+    ``sensors`` selects sensor ids (empty: every camera with 2D boxes). Without a selection, a
+    camera none of whose captures in this file has a box annotation is a sensor without the box
+    labeler: its captures are reported as such, not as images lacking ground truth.
+    """
     captures = require_list(doc, "captures", source)
     _warn_version(doc, source)
+    boxed = {sensor_id(c) for c in captures if isinstance(c, dict) and _box_annotations(c, definition_id)}
     for index, capture in enumerate(captures):
         where = f"{source} captures[{index}]"
         if not isinstance(capture, dict):
-            yield Skip(where, "bad_capture", "capture is not an object")
+            yield Skip(where, "bad_capture", f"capture is {kind(capture)}, expected an object")
             continue
-        sensor = capture.get("sensor") or {}
-        if isinstance(sensor, dict) and sensor.get("modality", "camera") != "camera":
-            continue  # lidar and other non-image sensors carry no RGB image
+        sensor = sensor_id(capture)
         try:
             path = safe_relpath(capture.get("filename"), where)
         except UnsafePathError as err:
-            yield Skip(where, "unsafe_path", str(err))
+            path = None
+            unsafe = str(err)
+        if sensors and sensor not in sensors:
+            yield Skip(path or where, "sensor_not_selected", sensor or UNNAMED_SENSOR)
             continue
-        box_annotations = [
-            a for a in capture.get("annotations") or []
-            if isinstance(a, dict) and str(a.get("annotation_definition")) == definition_id
-        ]
-        if not box_annotations:
+        if not _is_camera(capture):
+            yield Skip(path or where, "sensor_without_boxes", sensor or UNNAMED_SENSOR)
+            continue
+        if path is None:
+            yield Skip(where, "unsafe_path", unsafe)
+            continue
+        annotations = _box_annotations(capture, definition_id)
+        if annotations is None:
+            yield Skip(path, "bad_capture", f"{where}: 'annotations' is {kind(capture.get('annotations'))}, "
+                                            "expected a list")
+            continue
+        if not sensors and sensor not in boxed:
+            yield Skip(path, "sensor_without_boxes", sensor or UNNAMED_SENSOR)
+            continue
+        if not annotations:
             yield Skip(path, "no_box_annotation", f"{where} has no 2D bounding-box annotation")
             continue
-        boxes, dropped = [], []
-        for annotation in box_annotations:
-            for value in annotation.get("values") or []:
+        boxes, dropped, bad = [], [], None
+        for annotation in annotations:
+            values = as_list(annotation.get("values"))
+            if values is None:
+                bad = f"{where}: box 'values' is {kind(annotation.get('values'))}, expected a list"
+                break
+            for value in values:
                 box = _box(value, labels)
-                if isinstance(box, Box):
-                    boxes.append(box)
-                else:
-                    dropped.append(box)
-        yield Frame(path=path, boxes=tuple(boxes), source=source, dropped=tuple(dropped))
+                (boxes if isinstance(box, Box) else dropped).append(box)
+        if bad:
+            yield Skip(path, "bad_capture", bad)
+            continue
+        yield Frame(path=path, boxes=tuple(boxes), source=source, dropped=tuple(dropped),
+                    group=_group(capture), sensor=sensor)
+
+
+def sensor_id(capture: dict) -> str | None:
+    """The capture's ``sensor.sensor_id`` as a string, None when absent."""
+    sensor = capture.get("sensor")
+    value = sensor.get("sensor_id") if isinstance(sensor, dict) else None
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+
+def image_count(doc: Any) -> int | None:
+    """How many captures a captures file holds, when its top level is readable."""
+    captures = doc.get("captures") if isinstance(doc, dict) else None
+    return len(captures) if isinstance(captures, list) else None
+
+
+def _is_camera(capture: dict) -> bool:
+    sensor = capture.get("sensor")
+    return not isinstance(sensor, dict) or sensor.get("modality", "camera") == "camera"
+
+
+def _box_annotations(capture: dict, definition_id: str) -> list[dict] | None:
+    """The capture's 2D box annotations; None when ``annotations`` is not a list."""
+    annotations = as_list(capture.get("annotations"))
+    if annotations is None:
+        return None
+    return [a for a in annotations if isinstance(a, dict) and _text(a.get("annotation_definition")) == definition_id]
+
+
+def _group(capture: dict) -> str | None:
+    # The cameras of one rig share sequence_id and step; their images belong to one split.
+    sequence, step = capture.get("sequence_id"), capture.get("step")
+    if isinstance(sequence, str) and isinstance(step, int) and not isinstance(step, bool):
+        return f"{sequence}:{step}"
+    return None
 
 
 def _box(value: Any, labels: dict[int, str]) -> Box | str:
@@ -91,13 +150,21 @@ def _box(value: Any, labels: dict[int, str]) -> Box | str:
     coords = [value.get(k) for k in ("x", "y", "width", "height")]
     if not all(finite_number(c) for c in coords):
         return "bad_box"
-    label_id = value.get("label_id")
-    if label_id not in labels:
+    name = lookup(labels, value.get("label_id"))
+    if name is None:
         return "unknown_label"
-    return Box(*map(float, coords), label_name=labels[label_id])
+    return Box(*map(float, coords), label_name=name)
+
+
+def _text(value: Any) -> str:
+    """An id or name from JSON as a string; other types never match one."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return "" if value is None else f"<{kind(value)}>"
+    return str(value)
 
 
 def _warn_version(doc: dict, source: str) -> None:
     version = doc.get("version")
     if version is not None and version != SUPPORTED_VERSION:
-        logger.warning("%s: schema version %r, expected %r; reading it anyway", source, version, SUPPORTED_VERSION)
+        logger.warning("%s: schema version %.40r, expected %r; reading it anyway", source, version,
+                       SUPPORTED_VERSION)

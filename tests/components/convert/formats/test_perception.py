@@ -54,7 +54,9 @@ def test_captures_use_the_box_annotation_wherever_it_is():
     assert isinstance(out[1], Skip) and out[1].reason == "no_box_annotation" and out[1].path == "RGB/rgb_2.png"
     assert out[2] == Frame("RGB/rgb_3.png", (), "captures_000.json")  # a true negative
     assert isinstance(out[3], Skip) and out[3].reason == "unsafe_path"
-    assert len(out) == 4  # the lidar capture is not an image
+    # the lidar capture is not an image, nor a reject
+    assert out[4] == Skip("lidar.bin", "sensor_without_boxes", "unnamed")
+    assert len(out) == 5
 
 
 def test_definition_ids_compare_as_strings_and_versions_only_warn(caplog):

@@ -31,9 +31,10 @@ def test_frame_captures_resolve_against_the_sequence_folder():
     out = list(parse_frame(doc, "sequence.2/step0.frame_data.json", "sequence.2", "bounding box", {1: "cube"}))
     assert out[0] == Frame("sequence.2/step0.camera.png", (Box(10, 20, 5, 6, "cube"),),
                            "sequence.2/step0.frame_data.json", stated_size=(640, 480),
-                           dropped=("unknown_label", "bad_box"))
-    assert isinstance(out[1], Skip) and out[1].reason == "no_box_annotation"
-    assert len(out) == 2
+                           dropped=("unknown_label", "bad_box"), group="sequence.2", sensor="camera")
+    # a second camera without the box labeler, and a lidar: neither examples nor rejects
+    assert out[1:] == [Skip("sequence.2/step0.third.png", "sensor_without_boxes", "third"),
+                       Skip("sequence.2/x.bin", "sensor_without_boxes", "lidar")]
 
 
 def test_unsafe_solo_filename_is_skipped():
