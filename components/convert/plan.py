@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from components.common import uris
-from components.convert.discover import DatasetRef, discover, image_prefix
+from components.convert.discover import (DatasetRef, coco_name, detection_files, discover, image_prefix,
+                                         locate_images)
 from components.convert.formats import coco, perception, solo
-from components.convert.frames import FormatError, Frame, Skip
+from components.convert.frames import FormatError, Frame, Skip, UnsafePathError, safe_relpath
 from components.convert.images import ImageError, image_info
 from components.convert.labels import merge_specs
 
@@ -36,6 +37,7 @@ class DatasetPlan:
     native_size: tuple[int, int] | None = None  # boxes drawn in these pixels, not the stored images'
     sensors: tuple[str, ...] = ()  # --sensor: the sensor ids to read (empty: every sensor with 2D boxes)
     local_root: str | None = None  # a local source's real path: images must not resolve outside it
+    repeats: frozenset[str] = frozenset()  # image keys an earlier annotation file already holds
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,14 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
     logger.info("Listed %d files under %s: %d Perception/SOLO datasets, %d other JSON candidates",
                 len(files), source, len(found.datasets), len(found.json_candidates))
     plans: list[DatasetPlan] = []
+    json_files, left_out = detection_files(found.json_candidates)
+    for path, why in left_out:
+        logger.info("%s: not read (%s)", path, why)
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(lambda d: _definitions(source, d, box_definition_id), found.datasets))
-        candidates = list(pool.map(lambda p: _candidate(source, p, files, fmt), found.json_candidates))
-    for result in results + candidates:
+        candidates = list(pool.map(lambda p: _candidate(source, p, files, fmt), json_files))
+    results += _without_repeats([c for c in candidates if isinstance(c, tuple)])
+    for result in results + [c for c in candidates if not isinstance(c, tuple)]:
         if isinstance(result, Skip):
             problems.append(result)
         elif result is not None:
@@ -204,18 +210,24 @@ def _problem(path: str, err: Exception) -> str:
     return str(err) if isinstance(err, FormatError) else f"{path}: unexpected structure ({type(err).__name__})"
 
 
-def _candidate(source: str, path: str, files: list[str], fmt: str) -> DatasetPlan | Skip | None:
+def _candidate(source: str, path: str, files: list[str], fmt: str
+               ) -> tuple[DatasetPlan, tuple[str, ...]] | DatasetPlan | Skip | None:
+    """A COCO file as (plan, its image keys), a UnityGroceries-Real plan, a Skip, or None: not a dataset."""
     try:
         doc = read_json(uris.join(source, path))
     except FormatError as err:
-        return Skip(path, "bad_json", str(err)) if fmt in ("coco", "unity-real") or \
+        return Skip(path, "bad_json", str(err)) if fmt in ("coco", "unity-real") or coco_name(path) or \
             posixpath.basename(path) == "annotations.json" else None
     root = posixpath.dirname(path)
     file_set = set(files)
     try:
         if coco.is_coco(doc) and fmt in ("auto", "coco"):
-            ref = DatasetRef("coco", root, (path,), path, image_prefix(path, _names(doc["images"]), file_set))
-            return DatasetPlan(ref, None, coco.categories(doc, path))
+            if coco.is_captions(doc):
+                logger.info("%s: COCO captions, no boxes; not read", path)
+                return None
+            root, prefix = locate_images(path, _names(doc["images"]), file_set)
+            ref = DatasetRef("coco", root, (path,), path, prefix)
+            return DatasetPlan(ref, None, coco.categories(doc, path)), _keys(root, prefix, doc["images"])
         if coco.is_unity_real(doc) and fmt in ("auto", "unity-real"):
             definitions = posixpath.join(root, "annotation_definitions.json")
             if definitions not in file_set:
@@ -227,6 +239,36 @@ def _candidate(source: str, path: str, files: list[str], fmt: str) -> DatasetPla
     except MALFORMED as err:
         return Skip(path, "bad_definitions", _problem(path, err), coco.image_count(doc))
     return None
+
+
+def _without_repeats(found: list[tuple[DatasetPlan, tuple[str, ...]]]) -> list[DatasetPlan]:
+    """COCO plans, each knowing the images an earlier file of the same folder already holds."""
+    seen: dict[str, str] = {}
+    plans = []
+    for plan, keys in sorted(found, key=lambda pk: _natural_key(pk[0].ref.annotation_files[0])):
+        path = plan.ref.annotation_files[0]
+        repeats = frozenset(k for k in keys if seen.setdefault(k, path) != path)
+        if repeats:
+            logger.warning("%s: %d images already in another annotation file; read once", path, len(repeats))
+        plans.append(dataclasses.replace(plan, repeats=repeats))
+    return plans
+
+
+def _natural_key(path: str) -> tuple:
+    # instances_* first: of the same images, the instances file is the one read.
+    name = coco_name(path)
+    return (name is None or name[0] != "instances", path)
+
+
+def _keys(root: str, prefix: str, records: list) -> tuple[str, ...]:
+    """The source-relative keys of a COCO file's images (unsafe names left to the parser)."""
+    keys = []
+    for name in _names(records, len(records)):
+        try:
+            keys.append(safe_relpath(posixpath.join(root, prefix, name)))
+        except UnsafePathError:
+            continue
+    return tuple(keys)
 
 
 def _names(records: list, sample: int = 20) -> list[str]:
@@ -313,8 +355,11 @@ def _image_count(fmt: str, doc: Any) -> int | None:
 def _checked(dataset: DatasetPlan, frame: Frame) -> Frame | Skip:
     """The frame with its group named within the source, or a Skip for an image linked from outside it."""
     root = dataset.ref.root
+    key = posixpath.join(root, frame.path) if root else frame.path
+    if key in dataset.repeats:
+        return Skip(frame.path, "repeated_image", f"{key} (in {frame.source}) is also in another annotation file "
+                                                  "of this dataset; read there")
     if dataset.local_root is not None:
-        key = posixpath.join(root, frame.path) if root else frame.path
         real = os.path.realpath(os.path.join(dataset.local_root, key))
         if not real.startswith(dataset.local_root.rstrip(os.sep) + os.sep):
             return Skip(frame.path, "unsafe_path", f"{key} (named in {frame.source}) is a link to {real}, "

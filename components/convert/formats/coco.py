@@ -17,6 +17,13 @@ def is_coco(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("images"), list) and "annotations" in doc
 
 
+def is_captions(doc: dict) -> bool:
+    """A COCO captions file: annotations carry captions, no boxes and no categories."""
+    annotations = doc.get("annotations")
+    return "categories" not in doc and isinstance(annotations, list) and bool(annotations) and all(
+        isinstance(a, dict) and "caption" in a and "bbox" not in a for a in annotations[:5])
+
+
 def is_unity_real(doc: Any) -> bool:
     return isinstance(doc, list) and all(isinstance(i, dict) and "file_name" in i for i in doc[:5]) and bool(doc)
 

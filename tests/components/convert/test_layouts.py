@@ -1,0 +1,120 @@
+"""Dataset layouts as their tools publish them, planned and parsed from real files."""
+import json
+import os
+
+from components.common import uris
+from components.convert.discover import detection_files, locate_images
+from components.convert.frames import Box, Frame, Skip
+from components.convert.plan import make_plan, parse_unit, read_json
+from tests.components.convert.helpers import jpeg_bytes
+
+POLYGON = [[10.0, 10.0, 40.0, 10.0, 40.0, 30.0]]
+RLE = {"counts": [5, 10, 20], "size": [48, 64]}
+CATEGORIES = [{"supercategory": "person", "id": 1, "name": "person"},
+              {"supercategory": "animal", "id": 18, "name": "dog"}]
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
+        f.write(data if isinstance(data, bytes) else json.dumps(data))
+
+
+def image(image_id):
+    return {"license": 1, "file_name": f"{image_id:012d}.jpg", "coco_url": "", "height": 48, "width": 64,
+            "date_captured": "2013-11-14 17:02:52", "id": image_id}
+
+
+def annotation(ann_id, image_id, category, bbox, crowd=0):
+    return {"id": ann_id, "image_id": image_id, "category_id": category, "bbox": bbox, "area": 321.5,
+            "iscrowd": crowd, "segmentation": RLE if crowd else POLYGON}
+
+
+def coco_2017(root):
+    """The published layout: annotations/ beside train2017/ and val2017/."""
+    for split, ids in (("train2017", (139, 285)), ("val2017", (632,))):
+        for i in ids:
+            write(f"{root}/{split}/{i:012d}.jpg", jpeg_bytes(64, 48))
+    info = {"description": "COCO 2017 Dataset", "version": "1.0", "year": 2017}
+    write(f"{root}/annotations/instances_train2017.json", {
+        "info": info, "licenses": [{"id": 1, "name": "x", "url": ""}], "categories": CATEGORIES,
+        "images": [image(139), image(285)],
+        "annotations": [annotation(1, 139, 1, [1.0, 2.0, 30.0, 40.0]),
+                        annotation(2, 139, 18, [5.0, 6.0, 20.0, 10.0], crowd=1)]})
+    write(f"{root}/annotations/instances_val2017.json", {
+        "info": info, "categories": CATEGORIES, "images": [image(632)],
+        "annotations": [annotation(3, 632, 18, [0.0, 0.0, 10.0, 10.0])]})
+    write(f"{root}/annotations/person_keypoints_train2017.json", {
+        "info": info, "categories": [dict(CATEGORIES[0], keypoints=["nose"], skeleton=[[1, 1]])],
+        "images": [image(139), image(285)],
+        "annotations": [dict(annotation(1, 139, 1, [1.0, 2.0, 30.0, 40.0]), keypoints=[3, 4, 2], num_keypoints=1)]})
+    write(f"{root}/annotations/captions_train2017.json", {
+        "info": info, "images": [image(139)], "annotations": [{"id": 9, "image_id": 139, "caption": "a dog"}]})
+
+
+def parsed(plan):
+    out = []
+    for index, path in plan.units:
+        for item in parse_unit(plan.datasets[index], path, read_json(uris.join(plan.source, path))):
+            root = plan.datasets[index].ref.root
+            out.append((f"{root}/{item.path}" if root else item.path, item))
+    return out
+
+
+def test_coco_as_published_reads_instances_once_with_images_beside_annotations(tmp_path):
+    coco_2017(str(tmp_path / "coco"))
+    plan = make_plan(str(tmp_path))
+    assert [(d.ref.root, d.ref.image_prefix) for d in plan.datasets] == [("coco", "train2017"), ("coco", "val2017")]
+    assert [f for _, f in plan.units] == ["coco/annotations/instances_train2017.json",
+                                          "coco/annotations/instances_val2017.json"]
+    assert plan.labels == {1: "person", 18: "dog"} and plan.problems == ()
+    frames = dict(parsed(plan))
+    assert sorted(frames) == ["coco/train2017/000000000139.jpg", "coco/train2017/000000000285.jpg",
+                              "coco/val2017/000000000632.jpg"]
+    first = frames["coco/train2017/000000000139.jpg"]
+    assert first.boxes == (Box(1, 2, 30, 40, "person", area=321.5), Box(5, 6, 20, 10, "dog", is_crowd=1, area=321.5))
+    assert first.stated_size == (64, 48) and first.group is None and first.sensor is None
+    assert frames["coco/train2017/000000000285.jpg"].boxes == ()  # a negative
+    assert all(os.path.isfile(tmp_path / key) for key in frames)
+
+
+def test_keypoints_are_read_where_no_instances_lie_beside_them(tmp_path):
+    coco_2017(str(tmp_path / "coco"))
+    os.remove(tmp_path / "coco/annotations/instances_train2017.json")
+    plan = make_plan(str(tmp_path))
+    assert [f for _, f in plan.units] == ["coco/annotations/instances_val2017.json",
+                                          "coco/annotations/person_keypoints_train2017.json"]
+    frames = dict(parsed(plan))
+    assert frames["coco/train2017/000000000139.jpg"].boxes == (Box(1, 2, 30, 40, "person", area=321.5),)
+
+
+def test_only_detection_files_are_read():
+    files = ("a/instances_train2017.json", "a/person_keypoints_train2017.json", "a/captions_train2017.json",
+             "a/panoptic_val2017.json", "a/person_keypoints_val2017.json", "b/stuff_train2017.json")
+    kept, left = detection_files(files)
+    assert kept == ["a/instances_train2017.json", "a/person_keypoints_val2017.json", "b/stuff_train2017.json"]
+    assert [f for f, _ in left] == ["a/person_keypoints_train2017.json", "a/captions_train2017.json",
+                                    "a/panoptic_val2017.json"]
+
+
+def test_an_image_in_two_files_is_read_once(tmp_path):
+    coco_2017(str(tmp_path / "coco"))
+    doc = json.loads((tmp_path / "coco/annotations/instances_train2017.json").read_text())
+    doc["images"] = doc["images"][:1]
+    write(str(tmp_path / "coco/annotations/more_train2017.json"), doc)
+    out = parsed(make_plan(str(tmp_path)))
+    keys = [k for k, item in out if isinstance(item, Frame)]
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == 3
+    (repeat,) = [item for _, item in out if isinstance(item, Skip)]
+    assert repeat.reason == "repeated_image" and repeat.path == "train2017/000000000139.jpg"
+
+
+def test_image_folder_is_found_from_the_file_names():
+    names = ["000000000139.jpg", "000000000285.jpg"]
+    beside = {"d/annotations/x.json", "d/images/000000000139.jpg", "d/images/000000000285.jpg"}
+    assert locate_images("d/annotations/x.json", names, beside) == ("d", "images")
+    nested = {"d/images/train2017/000000000139.jpg", "d/images/train2017/000000000285.jpg"}
+    assert locate_images("d/annotations/instances_train2017.json", names, nested) == ("d", "images/train2017")
+    elsewhere = {"d/photos/set1/000000000139.jpg", "d/photos/set1/000000000285.jpg"}
+    assert locate_images("d/labels/all.json", names, elsewhere) == ("d", "photos/set1")
+    assert locate_images("ann.json", names, {"000000000139.jpg", "000000000285.jpg"}) == ("", "")
