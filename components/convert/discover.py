@@ -1,8 +1,8 @@
 """Find the datasets under a source folder by content, not by depth.
 
-A ``captures_*.json`` inside a ``Dataset*`` folder marks a legacy Perception dataset (root = that
-folder's parent); ``sequence.N/stepK.frame_data.json`` files mark a SOLO dataset (root = the
-sequence folders' parent); other JSON files are COCO or UnityGroceries-Real candidates, told apart
+A ``captures_*.json`` marks a legacy Perception dataset: inside a ``Dataset*`` folder its root is
+that folder's parent, elsewhere the nearest folder that holds the images it names;
+``sequence.N/stepK.frame_data.json`` files mark a SOLO dataset (root = the sequence folders' parent); other JSON files are COCO or UnityGroceries-Real candidates, told apart
 by reading them. Of a Unity Simulation instance's ``attempt:<k>`` folders only the highest is used.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 FORMATS = ("auto", "perception", "solo", "coco", "unity-real")
 
-_CAPTURES = re.compile(r"^(?:(.*)/)?(Dataset[^/]*)/captures_\d+\.json$")
+_CAPTURES = re.compile(r"^(?:(.*)/)?captures_\d+\.json$")
 _SOLO_FRAME = re.compile(r"^(?:(.*)/)?sequence\.\d+/step\d+\.frame_data\.json$")
 _ATTEMPT = re.compile(r"(^|/)attempt:(\d+)(?=/|$)")
 _UNITY_JSON = re.compile(
@@ -35,6 +35,9 @@ class DatasetRef:
     annotation_files: tuple[str, ...]
     definitions: str | None
     image_prefix: str = ""  # COCO / UnityGroceries-Real: images folder relative to ``root``
+    # Perception captures outside a Dataset* folder: the roots their file names may be relative to,
+    # nearest first; the planner picks one by looking for the images.
+    root_candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,16 +68,25 @@ def discover(files: list[str], fmt: str = "auto") -> Discovery:
 
 
 def _legacy(files: list[str], file_set: set[str]) -> list[DatasetRef]:
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    groups: dict[str, list[str]] = defaultdict(list)
     for f in files:
         m = _CAPTURES.match(f)
         if m:
-            groups[(m.group(1) or "", m.group(2))].append(f)
+            groups[m.group(1) or ""].append(f)
     out = []
-    for (root, folder), captures in sorted(groups.items()):
-        definitions = posixpath.join(root, folder, "annotation_definitions.json")
-        out.append(DatasetRef("perception", root, tuple(sorted(captures, key=_natural)),
-                              definitions if definitions in file_set else None))
+    for folder, captures in sorted(groups.items()):
+        definitions = posixpath.join(folder, "annotation_definitions.json")
+        definitions = definitions if definitions in file_set else None
+        captures = tuple(sorted(captures, key=_natural))
+        if posixpath.basename(folder).startswith("Dataset"):
+            out.append(DatasetRef("perception", posixpath.dirname(folder), captures, definitions))
+        else:
+            # Unity writes Dataset<uuid>/ with file names relative to its parent; copies that moved
+            # the JSON elsewhere (one flat folder, data/) keep those names.
+            ancestors = [folder]
+            while ancestors[-1]:
+                ancestors.append(posixpath.dirname(ancestors[-1]))
+            out.append(DatasetRef("perception", folder, captures, definitions, root_candidates=tuple(ancestors)))
     return out
 
 

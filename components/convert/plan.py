@@ -105,7 +105,8 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
     for path, why in left_out:
         logger.info("%s: not read (%s)", path, why)
     with ThreadPoolExecutor(max_workers=16) as pool:
-        results = list(pool.map(lambda d: _definitions(source, d, box_definition_id), found.datasets))
+        file_set = set(files)
+        results = list(pool.map(lambda d: _definitions(source, d, box_definition_id, file_set), found.datasets))
         candidates = list(pool.map(lambda p: _candidate(source, p, files, fmt), json_files))
     results += _without_repeats([c for c in candidates if isinstance(c, tuple)])
     for result in results + [c for c in candidates if not isinstance(c, tuple)]:
@@ -160,7 +161,10 @@ def _inside(root: str, files: list[str]) -> tuple[list[str], list[tuple[str, str
     return kept, outside
 
 
-def _definitions(source: str, ref: DatasetRef, box_definition_id: str | None) -> DatasetPlan | Skip:
+def _definitions(source: str, ref: DatasetRef, box_definition_id: str | None,
+                 file_set: set[str]) -> DatasetPlan | Skip:
+    if ref.root_candidates:
+        ref = dataclasses.replace(ref, root=_captures_root(source, ref, file_set), root_candidates=())
     where = ref.root or "."
     if ref.definitions is None and ref.format == "solo":
         return _labels_from_values(source, ref, box_definition_id)
@@ -174,6 +178,21 @@ def _definitions(source: str, ref: DatasetRef, box_definition_id: str | None) ->
     except MALFORMED as err:
         return Skip(where, "bad_definitions", _problem(ref.definitions, err))
     return DatasetPlan(ref, definition_id, spec)
+
+
+def _captures_root(source: str, ref: DatasetRef, file_set: set[str], sample: int = 20) -> str:
+    """Of the folders a loose captures file's names may be relative to, the first holding its images."""
+    try:
+        doc = read_json(uris.join(source, ref.annotation_files[0]))
+        captures = doc.get("captures") if isinstance(doc, dict) else None
+    except FormatError:
+        captures = None  # reported when the file is parsed
+    names = [c["filename"] for c in captures[:sample * 5] if isinstance(c, dict)
+             and isinstance(c.get("filename"), str)][:sample] if isinstance(captures, list) else []
+    for root in ref.root_candidates:
+        if names and 2 * sum(posixpath.join(root, n) in file_set for n in names) >= len(names):
+            return root
+    return ref.root_candidates[0]
 
 
 def _labels_from_values(source: str, ref: DatasetRef, box_definition_id: str | None) -> DatasetPlan | Skip:

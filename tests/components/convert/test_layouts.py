@@ -1,11 +1,15 @@
 """Dataset layouts as their tools publish them, planned and parsed from real files."""
 import json
 import os
+import posixpath
+
+import pytest
 
 from components.common import uris
 from components.convert.discover import detection_files, locate_images
 from components.convert.frames import Box, Frame, Skip
 from components.convert.plan import make_plan, parse_unit, read_json
+from tests.components.convert.builders import legacy_dataset
 from tests.components.convert.helpers import jpeg_bytes
 
 POLYGON = [[10.0, 10.0, 40.0, 10.0, 40.0, 30.0]]
@@ -118,3 +122,60 @@ def test_image_folder_is_found_from_the_file_names():
     elsewhere = {"d/photos/set1/000000000139.jpg", "d/photos/set1/000000000285.jpg"}
     assert locate_images("d/labels/all.json", names, elsewhere) == ("d", "photos/set1")
     assert locate_images("ann.json", names, {"000000000139.jpg", "000000000285.jpg"}) == ("", "")
+
+
+def moved_legacy(root, json_dir, image_dir):
+    """A legacy dataset whose JSON lies in ``json_dir`` and whose RGB0/ lies in ``image_dir``."""
+    good = legacy_dataset(str(root), 4)
+    os.makedirs(root / json_dir, exist_ok=True)
+    for name in os.listdir(root / "Dataset0"):
+        os.rename(root / "Dataset0" / name, root / json_dir / name)
+    os.rmdir(root / "Dataset0")
+    if image_dir:
+        os.makedirs(root / image_dir, exist_ok=True)
+        os.rename(root / "RGB0", root / image_dir / "RGB0")
+    return good
+
+
+@pytest.mark.parametrize("json_dir, image_dir, root", [
+    (".", "", ""),  # every file in one folder
+    ("data", "", ""),  # the JSON moved to data/, the images where Unity wrote them
+    ("data", "data", "data"),  # everything in data/
+    ("out/json", "out", "out"),
+])
+def test_perception_captures_outside_a_dataset_folder(tmp_path, json_dir, image_dir, root):
+    good = moved_legacy(tmp_path, json_dir, image_dir)
+    plan = make_plan(str(tmp_path))
+    assert [(d.ref.format, d.ref.root) for d in plan.datasets] == [("perception", root)]
+    assert plan.labels == {1: "cube", 2: "ball"}
+    frames = [key for key, item in parsed(plan) if isinstance(item, Frame)]
+    assert frames == [posixpath.join(root, g) for g in good]
+    assert all(os.path.isfile(tmp_path / key) for key in frames)
+
+
+KEYPOINT_ID = "8b3ef246-daa7-4dd5-a0e8-a943f6e7f8c2"
+
+
+def test_keypoint_labeler_beside_the_box_labeler(tmp_path):
+    legacy_dataset(str(tmp_path), 2)
+    definitions_path = tmp_path / "Dataset0" / "annotation_definitions.json"
+    definitions = json.loads(definitions_path.read_text())
+    definitions["annotation_definitions"].insert(0, {
+        "id": KEYPOINT_ID, "name": "keypoints", "description": "", "format": "json",
+        "spec": [{"label_id": 1, "label_name": "person", "template_id": "t", "template_name": "coco",
+                  "key_points": [{"label": "nose", "index": 0, "color": [1, 0, 0, 1]}],
+                  "skeleton": [{"label1": "nose", "label2": "nose", "joint1": 0, "joint2": 0}]}]})
+    definitions_path.write_text(json.dumps(definitions))
+    for name in ("captures_000.json", "captures_001.json"):
+        path = tmp_path / "Dataset0" / name
+        doc = json.loads(path.read_text())
+        for capture in doc["captures"]:
+            capture["annotations"].insert(0, {"id": "k", "annotation_definition": KEYPOINT_ID, "values": [
+                {"label_id": 1, "instance_id": 5, "template_guid": "t", "pose": "unset",
+                 "keypoints": [{"index": 0, "x": 12.5, "y": 7.0, "state": 2}]}]})
+        path.write_text(json.dumps(doc))
+    plan = make_plan(str(tmp_path))
+    assert plan.labels == {1: "cube", 2: "ball"}
+    frames = [item for _, item in parsed(plan)]
+    assert [f.boxes for f in frames] == [(Box(2, 3, 10, 12, "cube"),), (Box(2, 3, 10, 12, "ball"),)]
+    assert all(f.dropped == () for f in frames)
