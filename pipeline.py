@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from components.workflow.demo import run_demo, summary
 
-        print(summary(run_demo(args.workdir, images=args.images, max_steps=args.max_steps)))
+        print(summary(run_demo(args.workdir, compile_pipeline, images=args.images, max_steps=args.max_steps)))
         return 0
     from components.workflow.submit import describe, make_submission, submit
     from components.workflow.validate import validate_parameters

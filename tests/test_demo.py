@@ -6,13 +6,14 @@ import pytest
 
 from components.common import manifest
 from components.workflow.demo import run_demo, summary
+from pipeline import compile_pipeline
 from tests.components.evaluate.test_evaluation import pycocotools_summary
 
 
 @pytest.mark.slow
 def test_whole_pipeline_runs_locally_on_a_tiny_sample(tmp_path, monkeypatch):
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
-    result = run_demo(str(tmp_path / "demo"), images=40, max_steps=30, width=160, height=120)
+    result = run_demo(str(tmp_path / "demo"), compile_pipeline, images=40, max_steps=30, width=160, height=120)
     summary_doc = result.metrics["metrics"]
     assert "AP" in summary_doc
     # The evaluate step's AP50 is pycocotools' own on the exported model and the convert step's ground truth.

@@ -86,7 +86,7 @@ def write_preview(output: str, preview: Any) -> None:
     The records are published by now: a preview that cannot be made is logged as an error and
     said on the page, and the conversion's outputs stand.
     """
-    from components.evaluate.preview import preview_examples
+    from components.preview.preview import preview_examples
 
     try:
         summary = preview_examples(output, preview.path)

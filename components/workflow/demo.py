@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 logger = logging.getLogger(__name__)
 DEMO_BUCKET = "synthdet-demo"
@@ -45,13 +46,17 @@ def local_arguments(sample, api_url: str, buckets_root: str, max_steps: int) -> 
     }
 
 
-def run_demo(workdir: str, images: int = 300, max_steps: int = 500, width: int = 320, height: int = 240) -> DemoResult:
-    """Run the demo in ``workdir`` (replaced); returns where its results are."""
+def run_demo(workdir: str, compile_spec: Callable[[str], str], images: int = 300, max_steps: int = 500,
+             width: int = 320, height: int = 240) -> DemoResult:
+    """Run the demo in ``workdir`` (replaced); returns where its results are.
+
+    Args:
+        compile_spec: writes the pipeline's spec to the path given (``pipeline.compile_pipeline``).
+    """
     from kfp import components, local
 
     from components.samples import generate
     from components.transfer.emulator import UnitySimulationEmulator
-    from pipeline import compile_pipeline
 
     started = time.monotonic()
     workdir = os.path.abspath(workdir)
@@ -61,7 +66,7 @@ def run_demo(workdir: str, images: int = 300, max_steps: int = 500, width: int =
     sample = generate(store, "unity-simulation", num_images=images, width=width, height=height, seed=0)
     spec = os.path.join(workdir, "pipeline.yaml")
     logger.info("2/4 Compiling the pipeline to %s", spec)
-    compile_pipeline(spec)
+    compile_spec(spec)
     token = os.urandom(16).hex()
     emulator = UnitySimulationEmulator(store, buckets, token=token, destination="local").start()
     previous = os.environ.get(DEMO_TOKEN_ENV)

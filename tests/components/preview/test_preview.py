@@ -1,13 +1,30 @@
+import base64
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 import tensorflow as tf
 
-from components.evaluate.preview import preview_examples, split_of, summarize, write_preview
 from components.evaluate.records import read_examples
+from components.preview.charts import MIME
+from components.preview.preview import preview_examples, write_preview
+from components.preview.summary import split_of, summarize
 from tests.components.evaluate import builders
 from tests.components.evaluate.builders import Shape
 from tests.components.evaluate.pagecheck import Page
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def charts(page: Page) -> list[ET.Element]:
+    """The SVG charts embedded in a page, parsed."""
+    prefix = f"data:{MIME};base64,"
+    return [ET.fromstring(base64.b64decode(src[len(prefix):])) for src in page.images if src.startswith(prefix)]
+
+
+def bar_titles(chart: ET.Element) -> list[str]:
+    return [bar.find(f"{SVG}title").text for bar in chart.iter(f"{SVG}rect") if bar.get("class") == "bar"]
+
 
 STATS = {"images_read": 9, "examples": {"train": 4, "eval": 2}, "objects": {"train": 5, "eval": 3},
          "objects_per_class": {"rectangle": 4, "ellipse": 3, "triangle": 1},
@@ -52,7 +69,12 @@ def test_preview_page_shows_samples_classes_sizes_and_skips(tmp_path):
     page = Page(out.read_text())
     photos = page.data_images("image/jpeg")
     assert len(photos) == 4 and all(max(p.size) == 480 for p in photos)
-    assert len(page.data_images("image/png")) == 3  # class histogram, objects per image, box sizes
+    classes, per_image, sizes = charts(page)
+    assert bar_titles(classes) == ["rectangle, eval: 0", "rectangle, train: 3", "ellipse, eval: 3",
+                                   "ellipse, train: 1", "triangle, eval: 0", "triangle, train: 1"]
+    assert bar_titles(per_image) == ["-0.5 to 0.5: 0", "0.5 to 1.5: 4", "1.5 to 2.5: 2"]
+    assert len([p for p in sizes.iter(f"{SVG}circle") if p.get("class") == "point"]) == 8  # one per box
+    assert not page.data_images("image/png")
     assert page.row("records read")[1] == "6"
     assert page.row("records in train")[1] == "4" and page.row("records in eval")[1] == "2"
     assert page.row("1") == ["1", "rectangle", "0", "3", "4"]  # id, name, eval, train, stats.json

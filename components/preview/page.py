@@ -1,20 +1,22 @@
-"""The dataset preview page, built from a ``preview.DatasetSummary`` and the optional ``stats.json``."""
+"""The dataset preview page, built from a ``summary.DatasetSummary`` and the optional ``stats.json``.
+
+Sample images are JPEGs drawn with Pillow; charts are inline SVG (``charts``), so the page needs
+no plotting library.
+"""
 from __future__ import annotations
 
 import io
 import math
-from typing import TYPE_CHECKING
 
-from components.evaluate import charts, drawing, pages
-
-if TYPE_CHECKING:
-    from components.evaluate.preview import DatasetSummary
+from components.evaluate import pages
+from components.preview import charts, drawing
+from components.preview.summary import DatasetSummary
 
 MAX_SIZE_ROWS = 15
 MAX_SKIP_PATHS = 3
 
 
-def _overview(summary: "DatasetSummary", stats: dict | None, max_records: int) -> str:
+def _overview(summary: DatasetSummary, stats: dict | None, max_records: int) -> str:
     objects = sum(sum(c.values()) for c in summary.objects.values())
     rows = [("records read", pages.fmt(summary.records))]
     rows += [(f"records in {split}", pages.fmt(n)) for split, n in sorted(summary.per_split.items())]
@@ -43,7 +45,7 @@ def _overview(summary: "DatasetSummary", stats: dict | None, max_records: int) -
     return '<div class="row"><div>' + "</div><div>".join(p for p in parts if p) + "</div></div>"
 
 
-def _grid(summary: "DatasetSummary") -> str:
+def _grid(summary: DatasetSummary) -> str:
     if not summary.samples:
         return '<p class="note">No images sampled.</p>'
     from PIL import Image
@@ -70,7 +72,7 @@ def _grid(summary: "DatasetSummary") -> str:
             f'<div class="grid small">{"".join(figures)}</div>')
 
 
-def _classes(summary: "DatasetSummary", stats: dict | None) -> str:
+def _classes(summary: DatasetSummary, stats: dict | None) -> str:
     ids = summary.class_ids()
     if not ids:
         return '<p class="note">No objects and no label map.</p>'
@@ -85,11 +87,11 @@ def _classes(summary: "DatasetSummary", stats: dict | None) -> str:
     note = (f'<p class="note">Classes with no object in the records read: {pages.esc(", ".join(absent))}</p>'
             if absent else "")
     table = pages.table(headers, rows, numeric=tuple(range(2, len(headers))))
-    return (f'<div class="row">{pages.img(chart, "image/png", "objects per class", "chart")}'
+    return (f'<div class="row">{pages.img(chart, charts.MIME, "objects per class", "chart")}'
             f"<div>{table}{note}</div></div>")
 
 
-def _sizes(summary: "DatasetSummary") -> str:
+def _sizes(summary: DatasetSummary) -> str:
     rows = [(f"{w}\u00d7{h}", pages.fmt(n), f"{100 * n / summary.records:.1f} %")
             for (w, h), n in summary.image_sizes.most_common(MAX_SIZE_ROWS)]
     more = len(summary.image_sizes) - MAX_SIZE_ROWS
@@ -99,11 +101,11 @@ def _sizes(summary: "DatasetSummary") -> str:
                                  "Objects per image", "objects", integer=True)
     sizes = pages.table(("width\u00d7height", "images", "share"), rows, numeric=(1, 2))
     parts = [f"<div>{sizes}{note}</div>",
-             pages.img(per_image, "image/png", "objects per image", "chart")]
+             pages.img(per_image, charts.MIME, "objects per image", "chart")]
     if summary.box_sizes:
         widths, heights = zip(*((max(w, 0.5), max(h, 0.5)) for w, h in summary.box_sizes))
         parts.append(pages.img(charts.scatter(widths, heights, "Box sizes", "width (px)", "height (px)"),
-                               "image/png", "box sizes", "chart"))
+                               charts.MIME, "box sizes", "chart"))
         sides = [math.sqrt(w * h) for w, h in zip(widths, heights)]
         small = sum(s < 32 for s in sides) / len(sides)
         large = sum(s > 96 for s in sides) / len(sides)
@@ -122,7 +124,7 @@ def _skips(stats: dict) -> str:
     return pages.table(("reason", "count", "for example"), rows, numeric=(1,))
 
 
-def _problems(summary: "DatasetSummary") -> str:
+def _problems(summary: DatasetSummary) -> str:
     if not summary.problems:
         return "<p>None found in the records read.</p>"
     rows = [(reason, pages.fmt(n), ", ".join(summary.problem_examples.get(reason, [])))
@@ -130,7 +132,7 @@ def _problems(summary: "DatasetSummary") -> str:
     return pages.table(("problem", "count", "for example"), rows, numeric=(1,))
 
 
-def render_preview(summary: "DatasetSummary", stats: dict | None, data: str, max_records: int) -> str:
+def render_preview(summary: DatasetSummary, stats: dict | None, data: str, max_records: int) -> str:
     """The whole preview page."""
     sections = [("Overview", _overview(summary, stats, max_records)),
                 (f"Sample images ({len(summary.samples)})", _grid(summary)),
