@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from components.common import example_keys as keys
+from components.common.coco_truth import RecordTruth
 from components.common.tfrecords import masked_crc
 from components.convert.frames import Frame
 from components.convert.images import ImageInfo, image_info
@@ -133,6 +134,24 @@ def clip_box(x: float, y: float, w: float, h: float, width: int, height: int) ->
     return x0, y0, x1 - x0, y1 - y0
 
 
+def normalized_box(row: ObjectRow, width: int, height: int) -> tuple[float, float, float, float]:
+    """``[ymin, xmin, ymax, xmax]`` of a kept box, before the record rounds them to float32."""
+    return row.y / height, row.x / width, (row.y + row.height) / height, (row.x + row.width) / width
+
+
+def _stored(value: float) -> float:
+    """The value a float feature holds: rounded to float32."""
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+def record_truth(key: str, sid: int, width: int, height: int, rows: Sequence[ObjectRow]) -> RecordTruth:
+    """The COCO ground truth of a written record, with its boxes and areas as the record stores them."""
+    return RecordTruth(str(sid), key, width, height,
+                       [tuple(_stored(v) for v in normalized_box(r, width, height)) for r in rows],
+                       [r.label for r in rows], [r.name for r in rows], [_stored(r.area) for r in rows],
+                       [r.is_crowd for r in rows])
+
+
 def native_scale(frame: Frame, width: int, height: int) -> tuple[float, float] | None:
     """(x, y) factors from a frame's native pixel space to its stored image; None when they agree."""
     if frame.native_size is None:
@@ -179,6 +198,7 @@ def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
             area = box.area if box.area is not None and (w, h) == (box.width, box.height) else w * h
         rows.append(ObjectRow(label, box.label_name, x, y, w, h, area, box.is_crowd))
     sid = source_id(key)
+    boxes = [normalized_box(r, info.width, info.height) for r in rows]
     features: dict[str, list[Chunk]] = {
         keys.ENCODED: _bytes_feature([data]),
         keys.FORMAT: _bytes_feature([info.format.encode()]),
@@ -187,10 +207,10 @@ def encode(key: str, frame: Frame, data: bytes, label_ids: Mapping[str, int],
         keys.FILENAME: _bytes_feature([key.encode("utf-8")]),
         keys.SOURCE_ID: _bytes_feature([str(sid).encode()]),
         keys.SHA256: _bytes_feature([hashlib.sha256(data).hexdigest().encode() if sha256 else b""]),
-        keys.XMIN: _float_feature([r.x / info.width for r in rows]),
-        keys.XMAX: _float_feature([(r.x + r.width) / info.width for r in rows]),
-        keys.YMIN: _float_feature([r.y / info.height for r in rows]),
-        keys.YMAX: _float_feature([(r.y + r.height) / info.height for r in rows]),
+        keys.XMIN: _float_feature([b[1] for b in boxes]),
+        keys.XMAX: _float_feature([b[3] for b in boxes]),
+        keys.YMIN: _float_feature([b[0] for b in boxes]),
+        keys.YMAX: _float_feature([b[2] for b in boxes]),
         keys.LABEL: _int64_feature([r.label for r in rows]),
         keys.TEXT: _bytes_feature([r.name.encode("utf-8") for r in rows]),
         keys.AREA: _float_feature([r.area for r in rows]),

@@ -50,16 +50,17 @@ def shard_name(split: str, index: int, total: int) -> str:
 
 
 def coco_ground_truth(rows: Iterable, labels: dict[int, str]) -> dict:
-    """COCO detection JSON of the eval split, for Model Garden's evaluator and the evaluate step."""
-    images, annotations = [], []
-    for w in sorted(rows, key=lambda r: r.key):
-        images.append({"id": w.source_id, "file_name": w.key, "width": w.width, "height": w.height})
-        for o in w.objects:
-            annotations.append({"id": len(annotations) + 1, "image_id": w.source_id, "category_id": o.label,
-                                "bbox": [o.x, o.y, o.width, o.height], "area": o.area,
-                                "iscrowd": o.is_crowd})
-    return {"info": {"description": "synthdet eval split"}, "images": images, "annotations": annotations,
-            "categories": [{"id": i, "name": n, "supercategory": "object"} for i, n in sorted(labels.items())]}
+    """COCO detection JSON of the eval split, for Model Garden's evaluator and the evaluate step.
+
+    Built by ``components.common.coco_truth`` from the values the records hold, as evaluate builds it.
+
+    Raises:
+        ImageIdError: two eval records share an ``image/source_id``.
+    """
+    from components.common.coco_truth import coco_ground_truth as from_records
+    from components.convert.examples import record_truth
+
+    return from_records((record_truth(w.key, w.source_id, w.width, w.height, w.objects) for w in rows), labels)
 
 
 def build_stats(counts: dict, errors: list[dict], context: dict, error_counts: dict | None = None) -> dict:

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
-from components.common import uris
+from components.common import coco_truth, uris
+from components.common.coco_truth import GroundTruth, RecordTruth
 from components.common.logs import Progress
 from components.evaluate import drawing
 from components.evaluate.labels import read_label_map
@@ -28,9 +29,6 @@ from components.evaluate.records import Example, group_batches, read_examples
 from components.evaluate.report import Sample, render_report
 
 logger = logging.getLogger(__name__)
-
-MAX_SOURCE_ID = 2 ** 53
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -85,56 +83,15 @@ class Evaluation:
     details: dict = field(default_factory=dict)
 
 
-class _GroundTruth:
-    """COCO ground truth accumulated record by record."""
-
-    def __init__(self, labels: dict[int, str]) -> None:
-        self.labels = dict(labels)
-        self.images: list[dict] = []
-        self.annotations: list[dict] = []
-        self._ids: set[int] = set()
-        self._next_fallback = MAX_SOURCE_ID
-        self.fallback_ids = 0
-
-    def _image_id(self, source_id: str) -> int:
-        try:
-            value = int(source_id)
-        except ValueError:
-            value = 0
-        if not 0 < value < MAX_SOURCE_ID or value in self._ids:
-            # Not the contract's unique numeric id: give the image a private id above its range.
-            self.fallback_ids += 1
-            value = self._next_fallback
-            self._next_fallback += 1
-        self._ids.add(value)
-        return value
-
-    def add(self, ex: Example) -> int:
-        image_id = self._image_id(ex.source_id)
-        self.images.append({"id": image_id, "file_name": ex.filename, "width": ex.width, "height": ex.height})
-        areas = ex.pixel_areas()
-        for i, (box, label) in enumerate(zip(ex.pixel_boxes(), ex.labels)):
-            label = int(label)
-            if label not in self.labels:
-                self.labels[label] = ex.texts[i] if i < len(ex.texts) and ex.texts[i] else f"class {label}"
-                logger.warning("Label %d (%s) of %s is not in the label map; evaluated under that name",
-                               label, self.labels[label], ex.filename)
-            self.annotations.append({"id": len(self.annotations) + 1, "image_id": image_id,
-                                     "category_id": label, "bbox": [float(v) for v in box],
-                                     "area": float(areas[i]), "iscrowd": int(ex.is_crowd[i])})
-        return image_id
-
-    def dataset(self) -> dict:
-        categories = [{"id": i, "name": self.labels[i]} for i in sorted(self.labels)]
-        return {"images": self.images, "annotations": self.annotations, "categories": categories}
+def record_truth(ex: Example) -> RecordTruth:
+    """A parsed record's ground truth, for ``components.common.coco_truth``."""
+    return RecordTruth(ex.source_id, ex.filename, ex.width, ex.height, ex.boxes.tolist(), ex.labels.tolist(),
+                       ex.texts, ex.areas.tolist(), ex.is_crowd.tolist(), ex.file)
 
 
 def coco_ground_truth(examples: Iterable[Example], labels: dict[int, str] | None = None) -> dict:
     """The COCO ground-truth dict of parsed records, as the evaluation builds it."""
-    truth = _GroundTruth(labels or {})
-    for ex in examples:
-        truth.add(ex)
-    return truth.dataset()
+    return coco_truth.coco_ground_truth(map(record_truth, examples), labels or {}, private_ids=True)
 
 
 def _sample(ex: Example, dets: Detections, labels: dict[int, str], threshold: float, note: str = "") -> Sample:
@@ -157,7 +114,7 @@ def evaluate(settings: Settings) -> Evaluation:
     detector = Detector(settings.model, settings.signature, settings.box_coordinates)
     start = time.monotonic()
     logger.info("Evaluating %s on %s", detector.model_dir, ", ".join(settings.eval_data))
-    truth = _GroundTruth(labels)
+    truth = GroundTruth(labels, private_ids=True)
     results: list[dict] = []
     unknown_class = 0
     rng = random.Random(settings.seed)
@@ -168,7 +125,7 @@ def evaluate(settings: Settings) -> Evaluation:
                              limit=settings.max_examples)
     for batch in group_batches(examples, settings.batch_size):
         for ex, dets in zip(batch, detector.detect(batch)):
-            image_id = truth.add(ex)
+            image_id = truth.add(record_truth(ex))
             for box, score, cls in zip(dets.boxes, dets.scores, dets.classes):
                 if int(cls) not in truth.labels:
                     unknown_class += 1
@@ -184,7 +141,7 @@ def evaluate(settings: Settings) -> Evaluation:
             hardest.add(count_errors(ex.pixel_boxes(), ex.labels, dets.boxes, dets.classes, dets.scores,
                                      settings.score_threshold), kept)
             progress.add()
-    if not truth.images:
+    if not len(truth):
         raise ValueError(f"--eval-data {', '.join(settings.eval_data)}: the files hold no records")
     if truth.fallback_ids:
         logger.warning("%d record(s) had a missing, non-numeric or repeated image/source_id; "
@@ -198,9 +155,9 @@ def evaluate(settings: Settings) -> Evaluation:
         "model": detector.model_dir, "eval_data": ", ".join(settings.eval_data),
         "label_map": settings.label_map or "(names from image/object/class/text)",
         "signature": f"{detector.signature} ({detector.input_type} input)",
-        "box_coordinates": detector.box_coordinates, "images": len(truth.images),
+        "box_coordinates": detector.box_coordinates, "images": len(truth),
         "detections_ignored_unknown_class": unknown_class, "batch_size": settings.batch_size,
-        "inference_seconds": round(elapsed, 1), "images_per_second": round(len(truth.images) / max(elapsed, 1e-9), 2),
+        "inference_seconds": round(elapsed, 1), "images_per_second": round(len(truth) / max(elapsed, 1e-9), 2),
     }
     document = metrics.to_dict()
     document["gate"] = {"metric": gate.metric, "min_map": gate.min_map, "value": gate.value, "passed": gate.passed}
@@ -213,7 +170,7 @@ def evaluate(settings: Settings) -> Evaluation:
                     note=f"{e.missed} missed, {e.false} false") for e, (ex, dets) in worst]
     page = render_report(metrics, gate, samples, details, settings.score_threshold, hardest=hard)
     logger.info("Evaluated %d images in %.1f s: AP %.4f, AP50 %.4f, AP75 %.4f; gate %s %.4f >= %.4f: %s",
-                len(truth.images), elapsed, metrics.summary["AP"], metrics.summary["AP50"],
+                len(truth), elapsed, metrics.summary["AP"], metrics.summary["AP50"],
                 metrics.summary["AP75"], gate.metric, gate.value, gate.min_map,
                 "passed" if gate.passed else "failed")
     return Evaluation(metrics, gate, document, page, details)
