@@ -5,8 +5,6 @@ needs from the files (label map, Model Garden's num_classes, eval count, checkpo
 """
 from __future__ import annotations
 
-import fnmatch
-import glob
 import json
 import logging
 import os
@@ -36,16 +34,14 @@ class Checked:
 
 
 def match_files(patterns: str) -> list[str]:
-    """Files matching a glob or comma-separated globs, local or gs://."""
+    """Files matching a glob or comma-separated globs, local or gs://.
+
+    ``uris.glob``: ``*`` stays within one path segment, as in TensorFlow's ``gfile.glob``, which
+    the trainer reads the records with.
+    """
     found: list[str] = []
     for pattern in (p.strip() for p in patterns.split(",") if p.strip()):
-        if not uris.is_gcs(pattern):
-            found += sorted(glob.glob(uris.local_path(pattern)))
-            continue
-        cut = min([pattern.find(c) for c in "*?[" if c in pattern] or [len(pattern)])
-        folder = pattern[:cut].rsplit("/", 1)[0]
-        found += [uris.join(folder, rel) for rel in uris.iter_files(folder)
-                  if fnmatch.fnmatchcase(uris.join(folder, rel), pattern)]
+        found += uris.glob(pattern)
     return found
 
 

@@ -101,6 +101,33 @@ def test_data_globs_must_match_files(records, tmp_path):
                                        eval_data=os.path.join(records, "eval", "*.gz")))
 
 
+NESTED = ("train-00000-of-00001.tfrecord", "nested/train-00000-of-00001.tfrecord",
+          "gen-1/train/train-00000-of-00001.tfrecord")
+
+
+def nested_matches(root):
+    """What each glob matches of NESTED under ``root``, as paths relative to it."""
+    for rel in NESTED:
+        uris.write_bytes(uris.join(root, rel), b"")
+    globs = (f"{root}/*.tfrecord", f"{root}/*/train-*.tfrecord", f"{root}/*/*/train-*.tfrecord",
+             f"{root}/*.tfrecord,{root}/nested/*.tfrecord")
+    return [[path[len(root) + 1:] for path in match_files(pattern)] for pattern in globs]
+
+
+EXPECTED = [["train-00000-of-00001.tfrecord"], ["nested/train-00000-of-00001.tfrecord"],
+            ["gen-1/train/train-00000-of-00001.tfrecord"],
+            ["train-00000-of-00001.tfrecord", "nested/train-00000-of-00001.tfrecord"]]
+
+
+def test_a_star_stays_within_one_folder_locally(tmp_path):
+    os.makedirs(tmp_path / "data" / "folder.tfrecord")  # a folder is not a record file
+    assert nested_matches(str(tmp_path / "data")) == EXPECTED
+
+
+def test_a_star_stays_within_one_folder_on_gcs(gcs_emulator):
+    assert nested_matches(f"gs://{EMULATOR_BUCKET}/preflight-nested") == EXPECTED
+
+
 def write_checkpoint_state(model_dir, step):
     os.makedirs(model_dir, exist_ok=True)
     with open(os.path.join(model_dir, "checkpoint"), "w") as f:
