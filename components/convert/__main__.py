@@ -40,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
                                        "by name; boxes of other classes are dropped and counted")
     p.add_argument("--box-definition-id", help="annotation definition id of the 2D box labeler to use "
                                                "when a dataset has several")
+    p.add_argument("--sensor", action="append", default=[], metavar="ID",
+                   help="read only this sensor's captures (repeat for several; default: every sensor "
+                        "with 2D boxes); the others are counted as sensor_not_selected")
     p.add_argument("--runner", default="DirectRunner", choices=RUNNERS)
     local = p.add_argument_group("DirectRunner")
     local.add_argument("--direct-num-workers", type=int, default=0, help="worker count, 0 = all cores (default)")
@@ -77,6 +80,7 @@ def settings_from(args: argparse.Namespace, extra: list[str]) -> Settings:
         max_bad_fraction=args.max_bad_fraction, max_listed_errors=args.max_listed_errors,
         image_sha256=args.image_sha256,
         box_definition_id=args.box_definition_id,
+        sensor=tuple(args.sensor),
         label_map=args.label_map,
         runner=args.runner, direct_num_workers=args.direct_num_workers,
         direct_running_mode=args.direct_running_mode, project=args.project, region=args.region,

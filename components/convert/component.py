@@ -7,6 +7,8 @@ the job, and waits for it. The image is the convert image (also the Dataflow wor
 ``reference_label_map`` (optional): another conversion's label map; class ids are taken from it by
 name, so real photos converted with the synthetic set's map share its ids.
 
+``sensor`` (optional): comma-separated sensor ids to read; default every sensor with 2D boxes.
+
 Outputs:
     examples: the whole output folder (train/, eval/, label_map.pbtxt, label_map.csv,
         eval_coco.json, stats.json, errors.jsonl).
@@ -52,6 +54,7 @@ def convert(
     service_account: str = "",
     extra_beam_args: list = [],
     reference_label_map: Input[Artifact] = None,
+    sensor: str = "",
 ) -> NamedTuple("Outputs", [("num_classes", int)]):
     """Convert Unity Perception / SOLO / COCO data at ``source`` (gs:// or local) to TFRecords."""
     from components.convert.task import run_task

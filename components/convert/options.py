@@ -27,6 +27,7 @@ class Settings:
     max_listed_errors: int = 1000  # errors.jsonl lines per reason; stats.json counts them all
     image_sha256: bool = False  # write image/key/sha256 (no decoder reads it; ~1.8 ms per 2.7 MB image)
     box_definition_id: str | None = None
+    sensor: tuple[str, ...] = ()  # sensor ids to read (empty: every sensor with 2D boxes)
     label_map: str | None = None  # reference label_map.pbtxt: ids by class name
     runner: str = "DirectRunner"
     # DirectRunner: "auto" runs small sources in-process and large ones with one worker process
