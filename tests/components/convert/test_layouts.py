@@ -179,3 +179,47 @@ def test_keypoint_labeler_beside_the_box_labeler(tmp_path):
     frames = [item for _, item in parsed(plan)]
     assert [f.boxes for f in frames] == [(Box(2, 3, 10, 12, "cube"),), (Box(2, 3, 10, 12, "ball"),)]
     assert all(f.dropped == () for f in frames)
+
+
+SOLO_BOX = "type.unity.com/unity.solo.BoundingBox2DAnnotation"
+
+
+def solo_preview(root, definitions=False):
+    """SOLO as the Perception 0.x previews wrote it: snake_case label fields in the box values."""
+    write(f"{root}/metadata.json", {"perceptionVersion": "0.10.0-preview.1"})
+    if definitions:
+        write(f"{root}/annotation_definitions.json", {"annotationDefinitions": [
+            {"@type": SOLO_BOX, "id": "bounding box", "spec": [{"label_id": 1, "label_name": "crate"},
+                                                                {"label_id": 3, "label_name": "drum"}]}]})
+    for sequence, labels in ((0, [(1, "crate")]), (1, [(3, "drum"), (1, "crate")])):
+        write(f"{root}/sequence.{sequence}/step0.camera.png", jpeg_bytes(64, 48))
+        values = [{"instance_id": n, "label_id": i, "label_name": name, "origin": [n, 2.0], "dimension": [10.0, 8.0]}
+                  for n, (i, name) in enumerate(labels)]
+        write(f"{root}/sequence.{sequence}/step0.frame_data.json", {"frame": sequence, "sequence": sequence, "step": 0,
+              "captures": [{"@type": "type.unity.com/unity.solo.RGBCamera", "id": "camera",
+                            "filename": "step0.camera.png", "dimension": [64.0, 48.0],
+                            "annotations": [{"@type": SOLO_BOX, "id": "bounding box", "values": values}]}]})
+
+
+@pytest.mark.parametrize("definitions", [False, True])
+def test_solo_preview_with_snake_case_values(tmp_path, definitions):
+    solo_preview(str(tmp_path / "solo"), definitions)
+    plan = make_plan(str(tmp_path))
+    assert plan.problems == () and plan.labels == {1: "crate", 3: "drum"}
+    frames = dict(parsed(plan))
+    assert frames["solo/sequence.1/step0.camera.png"].boxes == (Box(0, 2, 10, 8, "drum"), Box(1, 2, 10, 8, "crate"))
+    assert frames["solo/sequence.1/step0.camera.png"].group == "solo/sequence.1"
+    assert frames["solo/sequence.0/step0.camera.png"].boxes == (Box(0, 2, 10, 8, "crate"),)
+
+
+def test_solo_without_definitions_or_boxes_is_named(tmp_path):
+    solo_preview(str(tmp_path / "solo"))
+    for sequence in (0, 1):
+        path = tmp_path / f"solo/sequence.{sequence}/step0.frame_data.json"
+        doc = json.loads(path.read_text())
+        doc["captures"][0]["annotations"] = []
+        path.write_text(json.dumps(doc))
+    legacy_dataset(str(tmp_path / "other"), 2)
+    plan = make_plan(str(tmp_path))
+    assert [(p.path, p.reason) for p in plan.problems] == [("solo", "no_definitions")]
+    assert "no BoundingBox2DAnnotation" in plan.problems[0].detail
