@@ -28,7 +28,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="auto", choices=FORMATS, help="input format (default: detect)")
     p.add_argument("--eval-pct", type=float, default=20.0, help="share of images for eval, %% (default 20)")
     p.add_argument("--max-bad-fraction", type=float, default=0.05,
-                   help="fail if more than this fraction of images is rejected (default 0.05)")
+                   help="fail if more than this fraction of images is rejected (default 0.05). An "
+                        "annotation file lost whole counts by the images it held, or, when that is "
+                        "unknown, as its share of the annotation files (1 of N files = 1/N of the data); "
+                        "stats.json: bad_fraction, images_rejected, images_in_lost_files, "
+                        "share_lost_by_file_count. Duplicates and sensors left out do not count")
+    p.add_argument("--max-dropped-box-fraction", type=float, default=0.05,
+                   help="fail if more than this fraction of the boxes read is dropped (unknown label, bad "
+                        "or empty box); a run that drops every box always fails (default 0.05)")
     p.add_argument("--max-listed-errors", type=int, default=1000,
                    help="errors.jsonl lists at most this many problems per reason; stats.json counts "
                         "every one (default 1000)")
@@ -78,6 +85,7 @@ def settings_from(args: argparse.Namespace, extra: list[str]) -> Settings:
     return Settings(
         source=args.source, output=args.output, format=args.format, eval_pct=args.eval_pct,
         max_bad_fraction=args.max_bad_fraction, max_listed_errors=args.max_listed_errors,
+        max_dropped_box_fraction=args.max_dropped_box_fraction,
         image_sha256=args.image_sha256,
         box_definition_id=args.box_definition_id,
         sensor=tuple(args.sensor),

@@ -43,6 +43,7 @@ def convert(
     eval_pct: float = 20.0,
     dataset_format: str = "auto",
     max_bad_fraction: float = 0.05,
+    max_dropped_box_fraction: float = 0.05,
     runner: str = "DirectRunner",
     project: str = "",
     region: str = "",

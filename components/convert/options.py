@@ -24,6 +24,7 @@ class Settings:
     format: str = "auto"
     eval_pct: float = 20.0
     max_bad_fraction: float = 0.05
+    max_dropped_box_fraction: float = 0.05  # of all boxes read; a run that drops every box always fails
     max_listed_errors: int = 1000  # errors.jsonl lines per reason; stats.json counts them all
     image_sha256: bool = False  # write image/key/sha256 (no decoder reads it; ~1.8 ms per 2.7 MB image)
     box_definition_id: str | None = None
@@ -65,6 +66,9 @@ class Settings:
             raise ValueError(f"--eval-pct {self.eval_pct}: expected a percentage in [0, 100]")
         if not 0 <= self.max_bad_fraction <= 1:
             raise ValueError(f"--max-bad-fraction {self.max_bad_fraction}: expected a fraction in [0, 1]")
+        if not 0 <= self.max_dropped_box_fraction <= 1:
+            raise ValueError(f"--max-dropped-box-fraction {self.max_dropped_box_fraction}: expected a fraction "
+                             "in [0, 1]")
         if self.max_listed_errors < 1:
             raise ValueError(f"--max-listed-errors {self.max_listed_errors}: expected at least 1")
         if self.runner not in RUNNERS:

@@ -22,9 +22,10 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from components.common import label_map, uris
 from components.convert import launcher
 from components.convert.options import Settings, beam_args, output_inside_source
-from components.convert.outputs import check_owned, last_stats, publish
+from components.convert.outputs import check_owned, format_summary, last_stats, publish
 from components.convert.plan import Plan, make_plan
-from components.convert.transforms import EncodeExamples, ErrorsFn, ReadFrames, StatsFn, stage_units
+from components.convert.transforms import (ERRORS, LOST, SENSORS, DedupeFrames, EncodeExamples, ErrorsFn,
+                                           LostFilesFn, ReadFrames, StatsFn, lost_file, stage_units)
 
 logger = logging.getLogger(__name__)
 
@@ -34,21 +35,30 @@ class ConversionError(RuntimeError):
 
 
 def build(root: beam.Pipeline, plan: Plan, settings: Settings, temp_dir: str) -> None:
-    """Chain ReadFrames -> EncodeExamples -> Finalize under ``root``."""
-    frames, parse_errors = root | "ReadFrames" >> ReadFrames(plan, stage_units(plan.units, temp_dir))
+    """Chain ReadFrames -> DedupeFrames -> EncodeExamples -> Finalize under ``root``."""
+    read = root | "ReadFrames" >> ReadFrames(plan, stage_units(plan.units, temp_dir))
+    frames, duplicates = read.frames | "DedupeFrames" >> DedupeFrames()
     written, shards, encode_errors = frames | "EncodeExamples" >> EncodeExamples(
         plan.source, temp_dir, plan.labels, settings.eval_pct, settings.image_sha256)
     counts = written | "Count" >> beam.CombineGlobally(StatsFn())
     eval_rows = written | "EvalOnly" >> beam.Filter(lambda w: w.split == "eval")
     problems = root | "PlanProblems" >> beam.Create(
         [{"file": s.path, "stage": "plan", "reason": s.reason, "detail": s.detail} for s in plan.problems])
-    errors = ((parse_errors, encode_errors, problems)
+    errors = ((read[ERRORS], duplicates, encode_errors, problems)
               | "AllErrors" >> beam.Flatten()
               | "SummariseErrors" >> beam.CombineGlobally(ErrorsFn(settings.max_listed_errors)))
+    lost_in_plan = root | "PlanLostFiles" >> beam.Create(
+        [lost_file(s.path, s.reason, s.images) for s in plan.problems])
+    lost = ((read[LOST], lost_in_plan)
+            | "AllLostFiles" >> beam.Flatten()
+            | "SummariseLostFiles" >> beam.CombineGlobally(LostFilesFn()))
+    sensors = read[SENSORS] | "CountSensorSkips" >> beam.combiners.Count.PerElement()
     context = {
         "source": plan.source, "format": plan.format, "eval_pct": settings.eval_pct,
         "labels": plan.labels, "max_bad_fraction": settings.max_bad_fraction,
+        "max_dropped_box_fraction": settings.max_dropped_box_fraction,
         "superseded_attempts": list(plan.superseded_attempts),
+        "annotation_files": len(plan.units) + len(plan.problems),
     }
     finalize = functools.partial(_finalize, output=settings.output_uri, temp_dir=temp_dir, context=context)
     _ = (root
@@ -57,12 +67,14 @@ def build(root: beam.Pipeline, plan: Plan, settings: Settings, temp_dir: str) ->
                                   shards=beam.pvalue.AsList(shards),
                                   counts=beam.pvalue.AsSingleton(counts),
                                   eval_rows=beam.pvalue.AsList(eval_rows),
-                                  errors=beam.pvalue.AsSingleton(errors)))
+                                  errors=beam.pvalue.AsSingleton(errors),
+                                  lost=beam.pvalue.AsSingleton(lost),
+                                  sensors=beam.pvalue.AsList(sensors)))
 
 
-def _finalize(_, shards, counts, eval_rows, errors, output, temp_dir, context):
+def _finalize(_, shards, counts, eval_rows, errors, lost, sensors, output, temp_dir, context):
     return publish(output, temp_dir, list(shards), counts, list(eval_rows), errors["listed"], context,
-                   error_counts=errors["counts"])
+                   error_counts=errors["counts"], lost=lost, sensors=dict(sensors))
 
 
 def run(settings: Settings, gcp_resources_path: str | None = None) -> dict:
@@ -120,6 +132,9 @@ def _built(settings: Settings, extra_args: tuple[str, ...] = ()) -> tuple[beam.P
     logger.info("Plan: %d datasets (%s), %d annotation files, %d classes, %d superseded attempts, "
                 "%d unusable files", len(plan.datasets), plan.format, len(plan.units), len(plan.labels),
                 len(plan.superseded_attempts), len(plan.problems))
+    for problem in plan.problems:
+        logger.warning("Lost annotation file %s (%s, %s images): %s", problem.path, problem.reason,
+                       "unknown" if problem.images is None else problem.images, problem.detail)
     temp_dir = uris.join(output, f".tmp-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}")
     options = PipelineOptions(beam_args(settings, plan.image_files) + list(extra_args))
     pipeline = beam.Pipeline(runner=_runner(settings, options), options=options)
@@ -131,6 +146,7 @@ def _read_stats(output: str, source: str, started: float) -> dict:
     stats = last_stats(output)
     stats["seconds"] = round(time.monotonic() - started, 1)
     if not stats["ok"]:
+        logger.warning("Conversion summary:\n%s", format_summary(stats, output))
         failed = uris.join(output, f".failed-{stats['run']}")
         raise ConversionError(f"conversion of {source} failed: {'; '.join(stats['problems'])}. "
                               f"See {uris.join(failed, 'stats.json')} and {uris.join(failed, 'errors.jsonl')}; "
@@ -159,11 +175,13 @@ def _runner(settings: Settings, options: PipelineOptions):
 
 
 def convert(source: str, output: str | None = None, *, fmt: str = "auto", eval_pct: float = 20.0,
-            max_bad_fraction: float = 0.05, beam_args: list[str] | None = None) -> dict:
+            max_bad_fraction: float = 0.05, max_dropped_box_fraction: float = 0.05,
+            beam_args: list[str] | None = None) -> dict:
     """Convert ``source`` to TFRecords under ``output`` (default ``SOURCE/output``) on DirectRunner.
 
     Returns the stats dict (also written as ``stats.json``).
     """
     settings = Settings(source=source, output=output, format=fmt, eval_pct=eval_pct,
-                        max_bad_fraction=max_bad_fraction, extra_beam_args=tuple(beam_args or ()))
+                        max_bad_fraction=max_bad_fraction, max_dropped_box_fraction=max_dropped_box_fraction,
+                        extra_beam_args=tuple(beam_args or ()))
     return run(settings)

@@ -19,7 +19,8 @@ def settings_for_task(source: str, output: str, eval_pct: float, dataset_format:
                       max_bad_fraction: float, runner: str, project: str, region: str,
                       temp_location: str, sdk_container_image: str, num_workers: int,
                       max_num_workers: int, machine_type: str, service_account: str,
-                      extra_beam_args: list[str], label_map: str | None = None, sensor: str = "") -> Settings:
+                      extra_beam_args: list[str], label_map: str | None = None,
+                      max_dropped_box_fraction: float = 0.05, sensor: str = "") -> Settings:
     """Component parameters (empty string / 0 = unset) -> Settings.
 
     Raises:
@@ -32,6 +33,7 @@ def settings_for_task(source: str, output: str, eval_pct: float, dataset_format:
     return Settings(
         source=source, output=output, format=dataset_format, eval_pct=eval_pct,
         max_bad_fraction=max_bad_fraction, runner=runner, project=project or None,
+        max_dropped_box_fraction=max_dropped_box_fraction,
         region=region or None, temp_location=temp_location or None,
         sdk_container_image=sdk_container_image or None, num_workers=num_workers or None,
         max_num_workers=max_num_workers or None, machine_type=machine_type or None,
@@ -45,7 +47,8 @@ def run_task(source: str, eval_pct: float, dataset_format: str, max_bad_fraction
              project: str, region: str, temp_location: str, sdk_container_image: str, num_workers: int,
              max_num_workers: int, machine_type: str, service_account: str, extra_beam_args: list,
              examples: Any, train_data: Any, eval_data: Any, label_map: Any, metrics: Any,
-             gcp_resources: str, reference_label_map: Any = None, preview: Any = None, sensor: str = "") -> tuple[int]:
+             gcp_resources: str, reference_label_map: Any = None, preview: Any = None,
+             max_dropped_box_fraction: float = 0.05, sensor: str = "") -> tuple[int]:
     """Run the conversion into ``examples.uri`` and fill in the other output artifacts,
     the dataset preview (HTML) among them.
 
@@ -56,7 +59,8 @@ def run_task(source: str, eval_pct: float, dataset_format: str, max_bad_fraction
     settings = settings_for_task(source, output, eval_pct, dataset_format, max_bad_fraction, runner,
                                  project, region, temp_location, sdk_container_image, num_workers,
                                  max_num_workers, machine_type, service_account, extra_beam_args,
-                                 reference_label_map.uri if reference_label_map else None, sensor=sensor)
+                                 reference_label_map.uri if reference_label_map else None,
+                                 max_dropped_box_fraction, sensor=sensor)
     stats = run(settings, gcp_resources_path=gcp_resources)
     logger.info("Conversion summary:\n%s", format_summary(stats, output))
     examples.metadata.update({"format": stats["format"], "num_classes": stats["num_classes"],

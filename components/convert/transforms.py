@@ -1,9 +1,10 @@
-"""Beam DoFns and composites of the conversion: parse JSON, encode and write, summarise.
+"""Beam DoFns and composites of the conversion: parse JSON, drop duplicates, encode and write, summarise.
 
-Parallelism follows the images: JSON files are spread over workers, then frames are reshuffled
-and each worker reads, encodes and writes its images in one fused stage. Image bytes never pass
-through a shuffle: each bundle writes its own shard files in a temporary folder, and only their
-names travel on to the finalize step.
+Parallelism follows the images: JSON files are spread over workers, then frames are grouped by
+image key (which drops an image listed twice and spreads the images over workers), and each
+worker reads, encodes and writes its images in one fused stage. Image bytes never pass through a
+shuffle: each bundle writes its own shard files in a temporary folder, and only their names
+travel on to the finalize step.
 """
 from __future__ import annotations
 
@@ -26,16 +27,32 @@ from components.convert.examples import BOXES_RESCALED, WARNINGS, Encoded, Objec
 from components.convert.frames import FormatError, Frame, Skip
 from components.convert.images import ImageError
 from components.convert.plan import Plan, parse_unit, read_json
-from components.convert.split import split_of
+from components.convert.split import split_key, split_of
 
 NAMESPACE = "synthdet.convert"
 ERRORS = "errors"
+LOST = "lost"  # whole annotation files that could not be used
+SENSORS = "sensors"  # captures of sensors left out on purpose (not rejected images)
+DUPLICATE = "duplicate_image"
+# Parse-stage skips that stand for a whole annotation file, whatever their ``images``.
+FILE_REASONS = frozenset({"bad_json", "bad_annotation_file", "bad_definitions", "no_definitions"})
+SENSOR_REASONS = frozenset({"sensor_without_boxes", "sensor_not_selected"})
+MAX_LOST_LISTED = 20
 logger = logging.getLogger(__name__)
 
 
 def error(file: str, stage: str, reason: str, detail: str = "") -> dict:
     """One line of ``errors.jsonl``."""
     return {"file": file, "stage": stage, "reason": reason, "detail": detail}
+
+
+def lost_file(file: str, reason: str, images: int | None) -> dict:
+    """An annotation file lost whole: ``images`` it held, None when unknown."""
+    return {"file": file, "reason": reason, "images": images}
+
+
+def is_lost_file(skip: Skip) -> bool:
+    return skip.images is not None or skip.reason in FILE_REASONS
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,7 @@ class Written:
     objects: tuple[ObjectRow, ...]
     dropped: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+    sensor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +100,12 @@ def read_units(chunk_uri: str):
 
 
 class ParseFn(beam.DoFn):
-    """(dataset index, annotation file) -> (image key, Frame); problems go to the errors output."""
+    """(dataset index, annotation file) -> (image key, Frame).
+
+    Problems go to the errors output; a file lost whole also to the lost output, and captures of
+    sensors left out on purpose to the sensors output as (sensor id, reason). An image listed
+    twice in one file keeps its first entry.
+    """
 
     def __init__(self, plan: Plan) -> None:
         self.source = plan.source
@@ -98,16 +121,49 @@ class ParseFn(beam.DoFn):
             items = list(parse_unit(dataset, path, doc))
         except FormatError as err:
             Metrics.counter(NAMESPACE, "bad_json").inc()
+            logger.warning("Lost annotation file %s (bad_json): %s", path, err.problem)
             yield beam.pvalue.TaggedOutput(ERRORS, error(path, "parse", "bad_json", err.problem))
+            yield beam.pvalue.TaggedOutput(LOST, lost_file(path, "bad_json", None))
             return
         Metrics.counter(NAMESPACE, "json_files").inc()
+        seen: set[str] = set()
         for item in items:
             if isinstance(item, Skip):
                 Metrics.counter(NAMESPACE, item.reason).inc()
+                if item.reason in SENSOR_REASONS:
+                    yield beam.pvalue.TaggedOutput(SENSORS, (item.detail, item.reason))
+                    continue
                 yield beam.pvalue.TaggedOutput(ERRORS, error(item.path, "parse", item.reason, item.detail))
-            else:
-                key = posixpath.join(dataset.ref.root, item.path) if dataset.ref.root else item.path
-                yield key, item
+                if is_lost_file(item):
+                    logger.warning("Lost annotation file %s (%s, %s images): %s", item.path, item.reason,
+                                   "unknown" if item.images is None else item.images, item.detail)
+                    yield beam.pvalue.TaggedOutput(LOST, lost_file(item.path, item.reason, item.images))
+                continue
+            key = posixpath.join(dataset.ref.root, item.path) if dataset.ref.root else item.path
+            if key in seen:
+                Metrics.counter(NAMESPACE, DUPLICATE).inc()
+                yield beam.pvalue.TaggedOutput(ERRORS, error(key, "parse", DUPLICATE,
+                                                             f"listed again in {path}; kept its first entry"))
+                continue
+            seen.add(key)
+            yield key, item
+
+
+def pick_entry(item):
+    """(image key, its Frames) -> (key, the Frame kept), then one error per other entry.
+
+    The entry from the annotation file whose path sorts first wins, so the choice does not
+    depend on the order in which workers read the files.
+    """
+    key, frames = item
+    ordered = sorted(frames, key=lambda f: (f.source, repr(f)))
+    kept = ordered[0]
+    yield key, kept
+    for other in ordered[1:]:
+        Metrics.counter(NAMESPACE, DUPLICATE).inc()
+        yield beam.pvalue.TaggedOutput(ERRORS, error(key, "dedupe", DUPLICATE,
+                                                     f"listed again in {other.source}; kept the entry "
+                                                     f"from {kept.source}"))
 
 
 class EncodeAndWriteFn(beam.DoFn):
@@ -147,7 +203,7 @@ class EncodeAndWriteFn(beam.DoFn):
             Metrics.counter(NAMESPACE, "size_mismatch").inc()
             logger.warning("%s: JSON says %dx%d, image header says %dx%d; using the header", key,
                            *frame.stated_size, encoded.width, encoded.height)
-        split = split_of(key, self.eval_pct)
+        split = split_of(split_key(key, frame.group), self.eval_pct)
         self._append(split, encoded)
         self._written.inc()
         self._progress.add()
@@ -158,7 +214,7 @@ class EncodeAndWriteFn(beam.DoFn):
             if reason != BOXES_RESCALED:  # a dataset-wide choice, logged once by the plan
                 logger.warning("%s: %s", uri, WARNINGS[reason])
         yield Written(split, key, encoded.source_id, encoded.width, encoded.height,
-                      encoded.objects, encoded.dropped, encoded.warnings)
+                      encoded.objects, encoded.dropped, encoded.warnings, frame.sensor)
 
     def _append(self, split: str, encoded: Encoded) -> None:
         state = self._open.get(split)
@@ -188,7 +244,8 @@ class StatsFn(beam.CombineFn):
 
     def create_accumulator(self) -> dict:
         return {"examples": Counter(), "objects": Counter(), "per_class": Counter(),
-                "sizes": Counter(), "dropped": Counter(), "negatives": Counter(), "warnings": Counter()}
+                "sizes": Counter(), "dropped": Counter(), "negatives": Counter(), "warnings": Counter(),
+                "sensors": Counter()}
 
     def add_input(self, acc: dict, w: Written) -> dict:
         acc["examples"][w.split] += 1
@@ -197,6 +254,8 @@ class StatsFn(beam.CombineFn):
         acc["sizes"][f"{w.width}x{w.height}"] += 1
         acc["dropped"].update(w.dropped)
         acc["warnings"].update(w.warnings)
+        if w.sensor is not None:
+            acc["sensors"][w.sensor] += 1
         if not w.objects:
             acc["negatives"][w.split] += 1
         return acc
@@ -250,34 +309,74 @@ class ErrorsFn(beam.CombineFn):
         return sorted(errors, key=lambda e: (e["file"], e["stage"], e["detail"]))[:self.per_reason]
 
 
-class ReadFrames(beam.PTransform):
-    """Annotation files -> (image key, Frame), spread evenly over workers; errors tagged."""
+class LostFilesFn(beam.CombineFn):
+    """Whole annotation files lost: how many, the images known to be in them, the first few by name."""
 
-    def __init__(self, plan: Plan, unit_chunks: list[str]) -> None:
-        super().__init__()
-        self.plan, self.unit_chunks = plan, unit_chunks
+    def __init__(self, listed: int = MAX_LOST_LISTED) -> None:
+        self.listed = listed
 
-    def expand(self, pbegin):
-        parsed = (pbegin
-                  | "UnitChunks" >> beam.Create(self.unit_chunks)
-                  | "AnnotationFiles" >> beam.FlatMap(read_units)
-                  | "SpreadFiles" >> beam.Reshuffle()
-                  | "Parse" >> beam.ParDo(ParseFn(self.plan)).with_outputs(ERRORS, main="frames"))
-        return parsed.frames, parsed[ERRORS]
+    def create_accumulator(self) -> dict:
+        return {"count": 0, "images": 0, "unknown": 0, "files": []}
+
+    def add_input(self, acc: dict, lost: dict) -> dict:
+        acc["count"] += 1
+        if lost["images"] is None:
+            acc["unknown"] += 1
+        else:
+            acc["images"] += lost["images"]
+        acc["files"] = self._first(acc["files"] + [lost])
+        return acc
+
+    def merge_accumulators(self, accs) -> dict:
+        out = self.create_accumulator()
+        for acc in accs:
+            for name in ("count", "images", "unknown"):
+                out[name] += acc[name]
+            out["files"] = self._first(out["files"] + acc["files"])
+        return out
+
+    def extract_output(self, acc: dict) -> dict:
+        return acc
+
+    def _first(self, files: list[dict]) -> list[dict]:
+        return sorted(files, key=lambda f: (f["file"], f["reason"]))[:self.listed]
 
 
-class EncodeExamples(beam.PTransform):
-    """(image key, Frame) -> Written summaries, Shard names and errors; the records go to files."""
+@beam.ptransform_fn
+def ReadFrames(pbegin, plan: Plan, unit_chunks: list[str]):  # noqa: N802 (a composite's name)
+    """Annotation files -> frames, errors, lost files and sensor skips, files spread over workers.
 
-    def __init__(self, source: str, temp_dir: str, labels: dict[int, str], eval_pct: float,
-                 image_sha256: bool = False) -> None:
-        super().__init__()
-        self.fn = EncodeAndWriteFn(source, temp_dir, labels, eval_pct, image_sha256=image_sha256)
+    Returns a tagged result: ``frames`` ((image key, Frame)), ``errors``, ``lost`` and ``sensors``.
+    """
+    return (pbegin
+            | "UnitChunks" >> beam.Create(unit_chunks)
+            | "AnnotationFiles" >> beam.FlatMap(read_units)
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "Parse" >> beam.ParDo(ParseFn(plan)).with_outputs(ERRORS, LOST, SENSORS, main="frames"))
 
-    def expand(self, frames):
-        out = (frames
-               | "SpreadImages" >> beam.Reshuffle()
-               | "EncodeAndWrite" >> beam.ParDo(self.fn).with_outputs(ERRORS, main="written"))
-        written = out.written | "OnlyWritten" >> beam.Filter(lambda w: isinstance(w, Written))
-        shards = out.written | "OnlyShards" >> beam.Filter(lambda s: isinstance(s, Shard))
-        return written, shards, out[ERRORS]
+
+@beam.ptransform_fn
+def DedupeFrames(frames):  # noqa: N802
+    """(image key, Frame) -> one (key, Frame) per key, and a ``duplicate_image`` error per other entry.
+
+    The grouping also spreads the images over workers for the encode step (it takes the place of a
+    reshuffle); only frames, never image bytes, travel through it.
+    """
+    out = (frames
+           | "GroupByImage" >> beam.GroupByKey()
+           | "PickEntry" >> beam.FlatMap(pick_entry).with_outputs(ERRORS, main="frames"))
+    return out.frames, out[ERRORS]
+
+
+@beam.ptransform_fn
+def EncodeExamples(frames, source: str, temp_dir: str, labels: dict[int, str], eval_pct: float,  # noqa: N802
+                   image_sha256: bool = False):
+    """(image key, Frame) -> Written summaries, Shard names and errors; the records go to files.
+
+    Expects one frame per key, spread over workers (DedupeFrames' output).
+    """
+    fn = EncodeAndWriteFn(source, temp_dir, labels, eval_pct, image_sha256=image_sha256)
+    out = frames | "EncodeAndWrite" >> beam.ParDo(fn).with_outputs(ERRORS, main="written")
+    written = out.written | "OnlyWritten" >> beam.Filter(lambda w: isinstance(w, Written))
+    shards = out.written | "OnlyShards" >> beam.Filter(lambda s: isinstance(s, Shard))
+    return written, shards, out[ERRORS]

@@ -25,8 +25,12 @@ def read_records(pattern: str) -> dict[bytes, tf.train.Example]:
 def test_bad_inputs_are_skipped_counted_and_reported(tmp_path):
     src = str(tmp_path / "ds")
     good = legacy_dataset(src, 40, corrupt=(1,), missing=(2,), unsafe=(3,), no_box=(4,), bad_json=True)
-    stats = convert(src, eval_pct=25, max_bad_fraction=0.2)
+    stats = convert(src, eval_pct=25, max_bad_fraction=0.5)
     assert stats["ok"]
+    # The truncated captures file, of unknown size, is one of three annotation files.
+    assert stats["lost_annotation_files"] == 1 and stats["annotation_files"] == 3
+    assert stats["images_rejected"] == 4 and stats["images_listed"] == 40
+    assert stats["bad_fraction"] == pytest.approx(1 / 3 + 2 / 3 * 4 / 40, abs=1e-6)
     assert stats["skipped"] == {"bad_image": 1, "bad_json": 1, "missing_image": 1, "no_box_annotation": 1,
                                 "unsafe_path": 1}
     assert stats["skipped_examples"]["bad_image"] == ["RGB0/rgb_4.png"]
