@@ -19,7 +19,7 @@ import tensorflow as tf
 import yaml
 
 from components.evaluate.choices import BOX_COORDINATES, SIGNATURES
-from components.evaluate.records import Example
+from components.evaluate.records import Example, check_images
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +158,11 @@ class Detector:
         return tf.constant([ex.encoded for ex in batch])
 
     def detect(self, batch: Sequence[Example]) -> list[Detections]:
-        """Detections for each example of a batch whose images share one size."""
+        """Detections for each example of a batch whose images share one size.
+
+        Raises:
+            ImageDecodeError: the model could not decode an image; names its shard, record and file.
+        """
         if not batch:
             return []
         items = list(batch)
@@ -167,7 +171,13 @@ class Detector:
                 half = self.fixed_batch
                 return self.detect(items[:half]) + self.detect(items[half:])
             items += [items[-1]] * (self.fixed_batch - len(items))
-        out = {k: v.numpy() for k, v in self._fn(**{self._input_name: self._inputs(items)}).items()}
+        try:
+            raw = self._fn(**{self._input_name: self._inputs(items)})
+        except tf.errors.InvalidArgumentError:
+            if self.input_type != "image_tensor":  # the model decodes: name the record it could not
+                check_images(batch)
+            raise
+        out = {k: v.numpy() for k, v in raw.items()}
         results = []
         for i, ex in enumerate(batch):
             n = int(np.asarray(out["num_detections"][i]).reshape(-1)[0])

@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 MAX_CYCLE = 64
 
+
+class ImageDecodeError(ValueError):
+    """A record whose ``image/encoded`` does not decode (a PNG or JPEG header over damaged bytes)."""
+
 _DTYPES = {keys.BYTES: tf.string, keys.INT64: tf.int64, keys.FLOAT: tf.float32}
 _DEFAULTS = {keys.BYTES: "", keys.INT64: 0}
 
@@ -82,29 +86,70 @@ def read_examples(patterns: str | Sequence[str], *, decode: bool = False, limit:
 
     Raises:
         ValueError: no file matches, the shards disagree with their conversion's ``manifest.json``,
-            or a record is corrupt or lacks ``image/encoded``.
+            or a record is corrupt or lacks ``image/encoded``; ``ImageDecodeError`` when ``decode``
+            and an image does not decode, naming the shard, record index, image/filename and source_id.
     """
     check_manifest(patterns)
     files = match_files(patterns)
     logger.info("Reading %d TFRecord file(s): %s%s", len(files), files[0], " ..." if len(files) > 1 else "")
-    dataset = tf.data.Dataset.from_tensor_slices(files).interleave(
-        lambda f: tf.data.TFRecordDataset(f).map(lambda r: (f, r)),
-        cycle_length=min(len(files), MAX_CYCLE), block_length=1,
-        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    if limit:
-        dataset = dataset.take(limit)
-    dataset = dataset.map(_parse_fn(decode), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = _records(files, limit).map(_parse_fn(decode), num_parallel_calls=tf.data.AUTOTUNE,
+                                         deterministic=True)
     iterator = dataset.prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
+    count = 0
     while True:
         try:
             item = next(iterator)
         except StopIteration:
             return
         except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as err:
+            if decode:  # results come in order: the record that failed is the next one
+                _check_images_from(files, limit, count)
             where = ", ".join(os.path.basename(f) for f in files[:5])
             raise ValueError(f"unreadable record in {where}{' ...' if len(files) > 5 else ''}: "
                              f"{err.message}") from err
+        count += 1
         yield _to_example(item)
+
+
+def _records(files: list[str], limit: int = 0) -> tf.data.Dataset:
+    """(file, serialized record) of the files, one record from each in turn."""
+    dataset = tf.data.Dataset.from_tensor_slices(files).interleave(
+        lambda f: tf.data.TFRecordDataset(f).map(lambda r: (f, r)),
+        cycle_length=min(len(files), MAX_CYCLE), block_length=1,
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.take(limit) if limit else dataset
+
+
+def record_index(file: str, serialized: bytes) -> int | None:
+    """The position of a record in its file (0-based), by its bytes; None when it is not there."""
+    for index, record in enumerate(tf.data.TFRecordDataset(file).as_numpy_iterator()):
+        if record == serialized:
+            return index
+    return None
+
+
+def check_images(examples: Iterable[Example]) -> None:
+    """Raises ``ImageDecodeError`` for the first example whose ``image/encoded`` does not decode.
+
+    The message names the shard, the record's index in it, its ``image/filename`` and ``image/source_id``.
+    """
+    for ex in examples:
+        try:
+            tf.io.decode_image(ex.encoded, channels=3, expand_animations=False)
+        except tf.errors.InvalidArgumentError as err:
+            index = record_index(ex.file, ex.serialized)
+            raise ImageDecodeError(f"{ex.file} record {index if index is not None else '?'} (image/filename "
+                                   f"{ex.filename!r}, image/source_id {ex.source_id!r}): image/encoded does not "
+                                   f"decode: {err.message}") from None
+
+
+def _check_images_from(files: list[str], limit: int, start: int) -> None:
+    """``check_images`` on the records from position ``start`` of a read (after a failed decode)."""
+    undecoded = _records(files, limit).skip(start).map(_parse_fn(False))
+    try:
+        check_images(_to_example(item) for item in undecoded.as_numpy_iterator())
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError):
+        return  # not an image: the caller names the damaged record
 
 
 def group_batches(examples: Iterable[Example], batch_size: int,

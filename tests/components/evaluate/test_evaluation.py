@@ -183,3 +183,13 @@ def test_ground_truth_from_records_equals_the_converters_eval_coco_json(converte
     assert result.metrics.num_detections > 0
     expected = pycocotools_summary(exported, eval_data, str(out / "eval_coco.json"))
     assert result.metrics.summary == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("signature", ["auto", "serving_default"])  # the model decodes; evaluate decodes
+def test_an_image_that_does_not_decode_fails_naming_shard_record_and_file(exported, tmp_path, signature):
+    from tests.components.evaluate.test_records import shard_with_a_bad_image
+
+    path, named = shard_with_a_bad_image(str(tmp_path / "eval"))
+    with pytest.raises(ValueError) as err:
+        evaluate(Settings(model=exported, eval_data=(path,), signature=signature, batch_size=4))
+    assert str(err.value).startswith(named + ": image/encoded does not decode: ")

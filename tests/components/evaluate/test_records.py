@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.evaluate.records import group_batches, match_files, read_examples
+from components.evaluate.records import ImageDecodeError, group_batches, match_files, read_examples
 from tests.components.evaluate import builders
 from tests.components.evaluate.builders import Shape
 
@@ -97,3 +97,31 @@ def test_group_batches_releases_partial_batches_when_too_many_wait(tmp_path):
     assert len(batches) == 6 and batches[0][0].source_id == "1"
     with pytest.raises(ValueError, match="batch_size"):
         list(group_batches([], 0))
+
+
+def shard_with_a_bad_image(folder):
+    """An eval shard from the convert writer: two good images and, between them, PNG-looking garbage."""
+    from components.convert.examples import encode
+    from components.convert.frames import Box, Frame
+    from components.convert.images import ImageInfo
+    from components.convert.split import source_id
+
+    good = builders.image_bytes(200, 100, [Shape(1, 10, 20, 60, 70)])
+    garbage = good[:33] + bytes(range(256)) * 4  # the PNG signature and header, then noise
+    chunks = []
+    for key, data in (("a/good_1.png", good), ("b/bad.png", garbage), ("a/good_2.png", good)):
+        frame = Frame(key, (Box(10, 20, 50, 50, "rectangle"),), "c.json")
+        chunks += encode(key, frame, data, {"rectangle": 1}, info=ImageInfo("png", 200, 100)).chunks
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "eval-00000-of-00001.tfrecord")
+    Path(path).write_bytes(b"".join(chunks))
+    return path, f"{path} record 1 (image/filename 'b/bad.png', image/source_id '{source_id('b/bad.png')}')"
+
+
+def test_an_image_that_does_not_decode_is_named_by_shard_record_and_file(tmp_path):
+    path, named = shard_with_a_bad_image(str(tmp_path / "eval"))
+    assert [ex.filename for ex in read_examples(path)] == ["a/good_1.png", "b/bad.png", "a/good_2.png"]
+    with pytest.raises(ImageDecodeError) as err:
+        list(read_examples(path, decode=True))
+    assert str(err.value).startswith(named + ": image/encoded does not decode: ")
+    assert isinstance(err.value, ValueError)
