@@ -3,6 +3,23 @@
 Local paths use the file system; ``gs://bucket/name`` uses google-cloud-storage, which honours
 ``STORAGE_EMULATOR_HOST`` (the tests run against ``gcp-storage-emulator``). Nothing here imports
 Beam or TensorFlow, so every image (transfer, convert, train, evaluate) can use it.
+
+Why hand-written, by what each image carries (containers/*/requirements.txt):
+
+- Every image imports this module, and google-cloud-storage is already in all four: the transfer
+  step counts the files it copied and writes its record beside them, convert reads the source and
+  publishes its output, train runs its pre-flight checks, evaluate and the preview read records.
+- Beam's ``FileSystems`` would need apache-beam, which only the convert image has; the transfer,
+  train and evaluate images do not carry Beam.
+- ``tf.io.gfile`` would need TensorFlow, which the transfer and convert images do not have (convert
+  writes its records without it); the train pre-flight checks (components/train/preflight.py)
+  import none either.
+- fsspec with gcsfs would add both packages, and gcsfs's own HTTP stack (aiohttp), to every image
+  for what google-cloud-storage already does here in a few calls: read and write whole objects,
+  stream them, list a prefix, rename, delete.
+- The rules are ours to keep: ``glob`` lets ``*`` stay within one path segment on gs:// as
+  locally, as TensorFlow's glob does when the trainer reads the same pattern, and the storage
+  client is made per process, since Beam workers fork.
 """
 from __future__ import annotations
 
@@ -153,7 +170,8 @@ def iter_files(root: str) -> Iterator[str]:
 
 def glob(pattern: str) -> list[str]:
     """Files (not folders) matching a shell pattern, local or gs://, sorted. As in a shell, ``*``,
-    ``?`` and ``[...]`` stay within one path segment, for objects as for files."""
+    ``?`` and ``[...]`` stay within one path segment, for objects as for files (as in TensorFlow's
+    ``gfile.glob``, so train's pre-flight matches what its reader will read)."""
     if not is_gcs(pattern):
         return sorted(p for p in local_glob.glob(local_path(pattern)) if os.path.isfile(p))
     segments = pattern.split("/")
