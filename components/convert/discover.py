@@ -1,9 +1,9 @@
 """Find the datasets under a source folder by content, not by depth.
 
-A ``captures_*.json`` marks a legacy Perception dataset: inside a ``Dataset*`` folder its root is
-that folder's parent, elsewhere the nearest folder that holds the images it names;
-``sequence.N/stepK.frame_data.json`` files mark a SOLO dataset (root = the sequence folders' parent); other JSON files are COCO or UnityGroceries-Real candidates, told apart
-by reading them. Of a Unity Simulation instance's ``attempt:<k>`` folders only the highest is used.
+Each format of ``formats.REGISTRY`` finds its own datasets in the listing (Perception:
+``captures_*.json``; SOLO: ``sequence.N/stepK.frame_data.json``); the other JSON files are
+candidates for the formats told apart by reading them (COCO, UnityGroceries-Real). Of a Unity
+Simulation instance's ``attempt:<k>`` folders only the highest is used.
 """
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-FORMATS = ("auto", "perception", "solo", "coco", "unity-real")
+from components.convert.formats import REGISTRY
+from components.convert.frames import DatasetRef
 
-_CAPTURES = re.compile(r"^(?:(.*)/)?captures_\d+\.json$")
-_SOLO_FRAME = re.compile(r"^(?:(.*)/)?sequence\.\d+/step\d+\.frame_data\.json$")
+__all__ = ["FORMATS", "DatasetRef", "Discovery", "discover", "detection_files", "locate_images", "image_prefix"]
+
+FORMATS = ("auto", *REGISTRY)
+
 _ATTEMPT = re.compile(r"(^|/)attempt:(\d+)(?=/|$)")
 _UNITY_JSON = re.compile(
     r"(^|/)(annotation_definitions|sensors|egos|metric_definitions|metadata|sensor_definitions"
@@ -24,20 +27,6 @@ _IMAGE_DIRS = ("images", "Images", "data", "")
 # The published COCO annotation files: <kind>_<split>.json, e.g. annotations/instances_train2017.json
 _COCO_NAME = re.compile(r"^(instances|person_keypoints|stuff|panoptic|captions)_(.+)\.json$")
 _COCO_WITHOUT_BOXES = ("captions", "panoptic")
-
-
-@dataclass(frozen=True)
-class DatasetRef:
-    """One dataset inside the source; every path is relative to the source root (``/``-separated)."""
-
-    format: str
-    root: str
-    annotation_files: tuple[str, ...]
-    definitions: str | None
-    image_prefix: str = ""  # COCO / UnityGroceries-Real: images folder relative to ``root``
-    # Perception captures outside a Dataset* folder: the roots their file names may be relative to,
-    # nearest first; the planner picks one by looking for the images.
-    root_candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,55 +42,17 @@ def discover(files: list[str], fmt: str = "auto") -> Discovery:
         raise ValueError(f"unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}")
     file_set = set(files)
     datasets: list[DatasetRef] = []
-    if fmt in ("auto", "perception"):
-        datasets += _legacy(files, file_set)
-    if fmt in ("auto", "solo"):
-        datasets += _solo(files, file_set)
+    for name, reader in REGISTRY.items():
+        if fmt in ("auto", name):
+            datasets += reader.detect(files, file_set)
     datasets, superseded = _latest_attempts(datasets)
     roots = [d.root for d in datasets]
     candidates: tuple[str, ...] = ()
-    if fmt in ("auto", "coco", "unity-real"):
+    if fmt == "auto" or REGISTRY[fmt].BY_CONTENT:
         # JSON inside a Perception/SOLO dataset belongs to it; a dataset at the root claims everything.
         candidates = tuple(f for f in files if f.endswith(".json") and not _UNITY_JSON.search(f)
                            and not any(r == "" or f.startswith(r + "/") for r in roots))
     return Discovery(tuple(datasets), tuple(superseded), candidates)
-
-
-def _legacy(files: list[str], file_set: set[str]) -> list[DatasetRef]:
-    groups: dict[str, list[str]] = defaultdict(list)
-    for f in files:
-        m = _CAPTURES.match(f)
-        if m:
-            groups[m.group(1) or ""].append(f)
-    out = []
-    for folder, captures in sorted(groups.items()):
-        definitions = posixpath.join(folder, "annotation_definitions.json")
-        definitions = definitions if definitions in file_set else None
-        captures = tuple(sorted(captures, key=_natural))
-        if posixpath.basename(folder).startswith("Dataset"):
-            out.append(DatasetRef("perception", posixpath.dirname(folder), captures, definitions))
-        else:
-            # Unity writes Dataset<uuid>/ with file names relative to its parent; copies that moved
-            # the JSON elsewhere (one flat folder, data/) keep those names.
-            ancestors = [folder]
-            while ancestors[-1]:
-                ancestors.append(posixpath.dirname(ancestors[-1]))
-            out.append(DatasetRef("perception", folder, captures, definitions, root_candidates=tuple(ancestors)))
-    return out
-
-
-def _solo(files: list[str], file_set: set[str]) -> list[DatasetRef]:
-    groups: dict[str, list[str]] = defaultdict(list)
-    for f in files:
-        m = _SOLO_FRAME.match(f)
-        if m:
-            groups[m.group(1) or ""].append(f)
-    out = []
-    for root, frames in sorted(groups.items()):
-        definitions = posixpath.join(root, "annotation_definitions.json")
-        out.append(DatasetRef("solo", root, tuple(sorted(frames, key=_natural)),
-                              definitions if definitions in file_set else None))
-    return out
 
 
 def _latest_attempts(datasets: list[DatasetRef]) -> tuple[list[DatasetRef], list[str]]:
@@ -208,7 +159,3 @@ def _folder_holding(base: str, names: list[str], file_set: set[str]) -> tuple[st
         return None
     best = max(sorted(counts), key=lambda k: counts[k])
     return (base, best) if counts[best] * 2 >= len(names) else None
-
-
-def _natural(path: str) -> list:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]

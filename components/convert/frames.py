@@ -1,4 +1,4 @@
-"""The small values every format reader produces: boxes, frames, skips."""
+"""The small values every format reader produces: boxes, frames, skips, dataset references."""
 from __future__ import annotations
 
 import re
@@ -52,6 +52,20 @@ class Frame:
     # None: the image is its own group.
     group: str | None = None
     sensor: str | None = None  # the capturing sensor's id, where the format names one
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """One dataset inside the source; every path is relative to the source root (``/``-separated)."""
+
+    format: str
+    root: str
+    annotation_files: tuple[str, ...]
+    definitions: str | None
+    image_prefix: str = ""  # COCO / UnityGroceries-Real: images folder relative to ``root``
+    # Perception captures outside a Dataset* folder: the roots their file names may be relative to,
+    # nearest first; the planner picks one by looking for the images.
+    root_candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from components.common import uris
 from components.convert.discover import (DatasetRef, coco_name, detection_files, discover, image_prefix,
                                          locate_images)
-from components.convert.formats import coco, perception, solo
+from components.convert.formats import REGISTRY, coco, solo
 from components.convert.frames import FormatError, Frame, Skip, UnsafePathError, safe_relpath
 from components.convert.images import ImageError, image_info
 from components.convert.labels import merge_specs
@@ -115,12 +115,7 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
         elif result is not None:
             plans.append(dataclasses.replace(result, sensors=tuple(sensors), local_root=local_root))
     if not plans:
-        looked = {"auto": "Perception (Dataset*/captures_*.json), SOLO (sequence.*/step*.frame_data.json), "
-                          "COCO or UnityGroceries-Real JSON",
-                  "perception": "Perception datasets (Dataset*/captures_*.json)",
-                  "solo": "SOLO datasets (sequence.*/step*.frame_data.json)",
-                  "coco": "COCO JSON (images/annotations/categories)",
-                  "unity-real": "UnityGroceries-Real annotations.json"}[fmt]
+        looked = ", ".join(r.LOOKED_FOR for r in REGISTRY.values()) if fmt == "auto" else REGISTRY[fmt].LOOKED_FOR
         detail = "".join(f"\n  {p.path}: {p.detail}" for p in problems[:10])
         raise NoDatasetError(f"no usable dataset under {source}: looked for {looked} "
                              f"in {len(files)} files{detail}")
@@ -173,8 +168,7 @@ def _definitions(source: str, ref: DatasetRef, box_definition_id: str | None,
                                             "(the simulation may have been killed before writing it)")
     try:
         doc = read_json(uris.join(source, ref.definitions))
-        reader = perception if ref.format == "perception" else solo
-        definition_id, spec = reader.box_definition(doc, ref.definitions, box_definition_id)
+        definition_id, spec = REGISTRY[ref.format].definitions(doc, ref.definitions, box_definition_id)
     except MALFORMED as err:
         return Skip(where, "bad_definitions", _problem(ref.definitions, err))
     return DatasetPlan(ref, definition_id, spec)
@@ -239,32 +233,39 @@ def _candidate(source: str, path: str, files: list[str], fmt: str
             posixpath.basename(path) == "annotations.json" else None
     root = posixpath.dirname(path)
     file_set = set(files)
+    reader = next((r for r in REGISTRY.values() if r.BY_CONTENT and fmt in ("auto", r.NAME) and r.recognizes(doc)),
+                  None)
+    if reader is None:
+        return None
     try:
-        if coco.is_coco(doc) and fmt in ("auto", "coco"):
+        if reader.NAME == "coco":
             if coco.is_captions(doc):
                 logger.info("%s: COCO captions, no boxes; not read", path)
                 return None
             root, prefix = locate_images(path, _names(doc["images"]), file_set)
-            ref = DatasetRef("coco", root, (path,), path, prefix)
-            return DatasetPlan(ref, None, coco.categories(doc, path)), _keys(root, prefix, doc["images"])
-        if coco.is_unity_real(doc) and fmt in ("auto", "unity-real"):
+            ref = DatasetRef(reader.NAME, root, (path,), path, prefix)
+            return DatasetPlan(ref, *reader.definitions(doc, path)), _keys(root, prefix, doc["images"])
+        if reader.NAME == "unity-real":
             definitions = posixpath.join(root, "annotation_definitions.json")
             if definitions not in file_set:
                 return Skip(path, "no_definitions", f"{path}: UnityGroceries-Real layout needs "
-                                                    f"{definitions} for its labels", coco.image_count(doc))
-            spec = coco.real_labels(read_json(uris.join(source, definitions)), definitions)
-            ref = DatasetRef("unity-real", root, (path,), definitions, image_prefix(path, _names(doc), file_set))
+                                                    f"{definitions} for its labels", reader.image_count(doc))
+            _, spec = reader.definitions(read_json(uris.join(source, definitions)), definitions)
+            ref = DatasetRef(reader.NAME, root, (path,), definitions, image_prefix(path, _names(doc), file_set))
             return DatasetPlan(ref, None, spec, _native_size(source, ref, doc, file_set))
+        # Any other format told by content: a file that is its own definitions, images found by name.
+        records = doc.get("images") if isinstance(doc, dict) else doc
+        root, prefix = locate_images(path, _names(records if isinstance(records, list) else []), file_set)
+        return DatasetPlan(DatasetRef(reader.NAME, root, (path,), path, prefix), *reader.definitions(doc, path))
     except MALFORMED as err:
-        return Skip(path, "bad_definitions", _problem(path, err), coco.image_count(doc))
-    return None
+        return Skip(path, "bad_definitions", _problem(path, err), reader.image_count(doc))
 
 
 def _without_repeats(found: list[tuple[DatasetPlan, tuple[str, ...]]]) -> list[DatasetPlan]:
     """COCO plans, each knowing the images an earlier file of the same folder already holds."""
     seen: dict[str, str] = {}
     plans = []
-    for plan, keys in sorted(found, key=lambda pk: _natural_key(pk[0].ref.annotation_files[0])):
+    for plan, keys in sorted(found, key=lambda pk: _instances_first(pk[0].ref.annotation_files[0])):
         path = plan.ref.annotation_files[0]
         repeats = frozenset(k for k in keys if seen.setdefault(k, path) != path)
         if repeats:
@@ -273,7 +274,7 @@ def _without_repeats(found: list[tuple[DatasetPlan, tuple[str, ...]]]) -> list[D
     return plans
 
 
-def _natural_key(path: str) -> tuple:
+def _instances_first(path: str) -> tuple:
     # instances_* first: of the same images, the instances file is the one read.
     name = coco_name(path)
     return (name is None or name[0] != "instances", path)
@@ -340,8 +341,10 @@ def parse_unit(dataset: DatasetPlan, path: str, doc: Any) -> Iterator[Frame | Sk
     many images it held, when its top level tells.
     """
     ref = dataset.ref
+    if ref.format not in REGISTRY:
+        raise ValueError(f"unknown dataset format {ref.format!r}")
     try:
-        items = list(_parse(dataset, path, doc))
+        items = list(REGISTRY[ref.format].parse(doc, path, dataset))
     except MALFORMED as err:
         problem = err.problem if isinstance(err, FormatError) else f"unexpected structure ({type(err).__name__})"
         yield Skip(path, "bad_annotation_file", problem, _image_count(ref.format, doc))
@@ -350,25 +353,11 @@ def parse_unit(dataset: DatasetPlan, path: str, doc: Any) -> Iterator[Frame | Sk
         yield _checked(dataset, item) if isinstance(item, Frame) else item
 
 
-def _parse(dataset: DatasetPlan, path: str, doc: Any) -> Iterator[Frame | Skip]:
-    ref = dataset.ref
-    if ref.format == "perception":
-        yield from perception.parse_captures(doc, path, dataset.definition_id, dataset.spec, dataset.sensors)
-    elif ref.format == "solo":
-        rel = path[len(ref.root) + 1:] if ref.root else path
-        yield from solo.parse_frame(doc, path, posixpath.dirname(rel), dataset.definition_id, dataset.spec,
-                                    dataset.sensors)
-    elif ref.format == "coco":
-        yield from coco.parse_coco(doc, path, ref.image_prefix, dataset.spec)
-    elif ref.format == "unity-real":
-        yield from coco.parse_unity_real(doc, path, ref.image_prefix, dataset.spec, dataset.native_size)
-    else:
-        raise ValueError(f"unknown dataset format {ref.format!r}")
-
-
 def _image_count(fmt: str, doc: Any) -> int | None:
-    reader = {"perception": perception, "solo": solo}.get(fmt, coco)
-    return reader.image_count(doc)
+    try:
+        return REGISTRY[fmt].image_count(doc)
+    except MALFORMED:
+        return None
 
 
 def _checked(dataset: DatasetPlan, frame: Frame) -> Frame | Skip:

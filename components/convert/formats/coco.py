@@ -6,11 +6,37 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from components.convert.formats.common import as_list, finite_number, kind, label_spec, lookup, require_list, show
 
-from components.convert.frames import Box, FormatError, Frame, Skip, UnsafePathError, safe_relpath
+from components.convert.frames import Box, DatasetRef, FormatError, Frame, Skip, UnsafePathError, safe_relpath
+
+if TYPE_CHECKING:
+    from components.convert.plan import DatasetPlan
+
+NAME = "coco"
+BY_CONTENT = True  # found by reading JSON files (recognizes)
+LOOKED_FOR = "COCO JSON (images/annotations/categories)"
+SKIP_REASONS = frozenset({"bad_image_record", "unsafe_path"})
+
+
+def detect(files: list[str], file_set: set[str]) -> list[DatasetRef]:
+    """COCO files are told apart by their content (``recognizes``), not by the listing."""
+    return []
+
+
+def recognizes(doc: Any) -> bool:
+    return is_coco(doc)
+
+
+def definitions(doc: Any, source: str, definition_id: str | None = None) -> tuple[None, dict[int, str]]:
+    """(None, label spec): a COCO file is its own definitions file."""
+    return None, categories(doc, source)
+
+
+def parse(doc: Any, source: str, dataset: DatasetPlan) -> Iterator[Frame | Skip]:
+    return parse_coco(doc, source, dataset.ref.image_prefix, dataset.spec)
 
 
 def is_coco(doc: Any) -> bool:

@@ -6,6 +6,7 @@ helpers instead of assuming a list, a dict or a hashable id.
 from __future__ import annotations
 
 import math
+import re
 import reprlib
 from typing import Any
 
@@ -70,3 +71,8 @@ def label_spec(spec: Any, source: str) -> dict[int, str]:
             raise FormatError(source, f"label spec item {show(item)} needs an int label_id and a string label_name")
         out[label_id] = name
     return out
+
+
+def natural_key(path: str) -> list:
+    """Sort key that puts ``captures_2`` before ``captures_10``."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]

@@ -7,18 +7,74 @@ annotations (segmentation, keypoints, 3D boxes) are passed over whatever their v
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
-from typing import Any, Iterator
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Iterator
 
-from components.convert.formats.common import as_list, finite_number, kind, label_spec, lookup, require_list
-from components.convert.frames import Box, FormatError, Frame, Skip, UnsafePathError, safe_relpath
+from components.convert.formats.common import (as_list, finite_number, kind, label_spec, lookup, natural_key,
+                                               require_list)
+from components.convert.frames import Box, DatasetRef, FormatError, Frame, Skip, UnsafePathError, safe_relpath
+
+if TYPE_CHECKING:
+    from components.convert.plan import DatasetPlan
 
 logger = logging.getLogger(__name__)
+
+NAME = "perception"
+BY_CONTENT = False  # found from the listing (detect)
+LOOKED_FOR = "Perception datasets (Dataset*/captures_*.json)"
+SKIP_REASONS = frozenset({"bad_capture", "unsafe_path", "no_box_annotation", "sensor_without_boxes",
+                          "sensor_not_selected"})
+_CAPTURES = re.compile(r"^(?:(.*)/)?captures_\d+\.json$")
 
 BOX_DEFINITION_ID = "f9f22e05-443f-4602-a422-ebe4ea9b55cb"
 _BOX_NAME = re.compile(r"^(2d )?bounding box$", re.IGNORECASE)
 SUPPORTED_VERSION = "0.0.1"
 UNNAMED_SENSOR = "unnamed"
+
+
+def detect(files: list[str], file_set: set[str]) -> list[DatasetRef]:
+    """Datasets marked by ``captures_NNN.json`` in a sorted listing of source-relative paths.
+
+    Inside a ``Dataset*`` folder the root is that folder's parent; elsewhere it is chosen among
+    the folder and its parents by the planner, from where the named images are.
+    """
+    groups: dict[str, list[str]] = defaultdict(list)
+    for f in files:
+        m = _CAPTURES.match(f)
+        if m:
+            groups[m.group(1) or ""].append(f)
+    out = []
+    for folder, captures in sorted(groups.items()):
+        definitions = posixpath.join(folder, "annotation_definitions.json")
+        definitions = definitions if definitions in file_set else None
+        captures = tuple(sorted(captures, key=natural_key))
+        if posixpath.basename(folder).startswith("Dataset"):
+            out.append(DatasetRef(NAME, posixpath.dirname(folder), captures, definitions))
+        else:
+            # Unity writes Dataset<uuid>/ with file names relative to its parent; copies that moved
+            # the JSON elsewhere (one flat folder, data/) keep those names.
+            ancestors = [folder]
+            while ancestors[-1]:
+                ancestors.append(posixpath.dirname(ancestors[-1]))
+            out.append(DatasetRef(NAME, folder, captures, definitions, root_candidates=tuple(ancestors)))
+    return out
+
+
+def recognizes(doc: Any) -> bool:
+    """Perception datasets are found from the listing, never from a JSON file alone."""
+    return False
+
+
+def definitions(doc: Any, source: str, definition_id: str | None = None) -> tuple[str, dict[int, str]]:
+    """(box definition id, label spec) of ``annotation_definitions.json``."""
+    return box_definition(doc, source, definition_id)
+
+
+def parse(doc: Any, source: str, dataset: DatasetPlan) -> Iterator[Frame | Skip]:
+    """Frames of one captures file of ``dataset``."""
+    return parse_captures(doc, source, dataset.definition_id, dataset.spec, dataset.sensors)
 
 
 def box_definition(doc: Any, source: str, definition_id: str | None = None) -> tuple[str, dict[int, str]]:

@@ -6,10 +6,24 @@ Camera captures and box annotations are recognised by ``@type``, never by id or 
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+import posixpath
+import re
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Iterator
 
-from components.convert.formats.common import as_list, finite_number, kind, label_spec, lookup, require_list
-from components.convert.frames import Box, FormatError, Frame, Skip, UnsafePathError, safe_relpath
+from components.convert.formats.common import (as_list, finite_number, kind, label_spec, lookup, natural_key,
+                                               require_list)
+from components.convert.frames import Box, DatasetRef, FormatError, Frame, Skip, UnsafePathError, safe_relpath
+
+if TYPE_CHECKING:
+    from components.convert.plan import DatasetPlan
+
+NAME = "solo"
+BY_CONTENT = False  # found from the listing (detect)
+LOOKED_FOR = "SOLO datasets (sequence.*/step*.frame_data.json)"
+SKIP_REASONS = frozenset({"bad_capture", "unsafe_path", "no_box_annotation", "sensor_without_boxes",
+                          "sensor_not_selected"})
+_FRAME = re.compile(r"^(?:(.*)/)?sequence\.\d+/step\d+\.frame_data\.json$")
 
 BOX_TYPE = "BoundingBox2DAnnotation"
 CAMERA_TYPE = "RGBCamera"
@@ -19,6 +33,38 @@ UNNAMED_SENSOR = "unnamed"
 def _is_type(item: Any, suffix: str) -> bool:
     # Writers use "type.unity.com/unity.solo.<Name>"; the schema doc spells the prefix differently.
     return isinstance(item, dict) and isinstance(item.get("@type"), str) and item["@type"].endswith(suffix)
+
+
+def detect(files: list[str], file_set: set[str]) -> list[DatasetRef]:
+    """Datasets marked by ``sequence.N/stepK.frame_data.json`` (root: the sequence folders' parent)."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for f in files:
+        m = _FRAME.match(f)
+        if m:
+            groups[m.group(1) or ""].append(f)
+    out = []
+    for root, frames in sorted(groups.items()):
+        definitions = posixpath.join(root, "annotation_definitions.json")
+        out.append(DatasetRef(NAME, root, tuple(sorted(frames, key=natural_key)),
+                              definitions if definitions in file_set else None))
+    return out
+
+
+def recognizes(doc: Any) -> bool:
+    """SOLO datasets are found from the listing, never from a JSON file alone."""
+    return False
+
+
+def definitions(doc: Any, source: str, definition_id: str | None = None) -> tuple[str, dict[int, str]]:
+    """(box definition id, label spec) of ``annotation_definitions.json``."""
+    return box_definition(doc, source, definition_id)
+
+
+def parse(doc: Any, source: str, dataset: DatasetPlan) -> Iterator[Frame | Skip]:
+    """Frames of one frame file of ``dataset``; capture file names resolve against its sequence folder."""
+    root = dataset.ref.root
+    rel = source[len(root) + 1:] if root else source
+    return parse_frame(doc, source, posixpath.dirname(rel), dataset.definition_id, dataset.spec, dataset.sensors)
 
 
 def box_definition(doc: Any, source: str, definition_id: str | None = None) -> tuple[str, dict[int, str]]:
