@@ -178,3 +178,22 @@ def test_images_read_counts_only_images_opened(tmp_path):
     assert re.search(r"skipped: missing_image +1 \(RGB0/rgb_3\.png\)", summary)
     assert re.search(r"every skipped file +" + re.escape(f"{out}/errors.jsonl"), summary)
 
+
+
+def test_sensors_left_out_are_counted_per_sensor_and_not_rejected(tmp_path):
+    src = str(tmp_path / "ds")
+    legacy_dataset(src, 8)
+    path = os.path.join(src, "Dataset0", "captures_000.json")
+    doc = json.load(open(path))
+    for capture in doc["captures"]:
+        capture["sensor"] = {"sensor_id": "front", "modality": "camera"}
+    # A second camera without the box labeler: its captures are not images lacking ground truth.
+    doc["captures"] += [{"id": f"s{i}", "filename": f"RGB1/rgb_{i}.png", "annotations": [],
+                         "sensor": {"sensor_id": "side", "modality": "camera"}} for i in range(3)]
+    json.dump(doc, open(path, "w"))
+    stats = convert(src, beam_args=IN_PROCESS)
+    assert stats["sensors"] == {"front": {"examples": 4, "skipped": 0},
+                                "side": {"examples": 0, "skipped": 3, "reason": "sensor_without_boxes"}}
+    assert stats["skipped"] == {} and stats["bad_fraction"] == 0.0 and stats["images_listed"] == 8
+    assert re.search(r"sensor side +0 examples, 3 left out \(sensor_without_boxes\)",
+                     format_summary(stats, src))
