@@ -17,7 +17,7 @@ def test_help_lists_the_flags():
     assert proc.returncode == 0
     for flag in ("--source", "--output", "--format", "--eval-pct", "--max-bad-fraction", "--runner",
                  "--sdk-container-image", "--max-num-workers", "--service-account", "--max-listed-errors",
-                 "--image-sha256"):
+                 "--image-sha256", "--max-dropped-box-fraction"):
         assert flag in proc.stdout
 
 
@@ -27,7 +27,7 @@ def test_success_prints_a_summary_table(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = dict(line.split(None, 1) if "  " not in line else [p.strip() for p in line.split("  ", 1)]
                  for line in proc.stdout.splitlines())
-    assert lines["skipped: bad_image"] == "1"
+    assert lines["skipped: bad_image"] == "1 (RGB0/rgb_3.png)"
     assert lines["images read"] == "10"
     assert "Published" in proc.stderr
 
@@ -53,5 +53,8 @@ def test_flags_reach_the_settings():
     args, extra = parser().parse_known_args(["--source", "s", "--image-sha256", "--max-listed-errors", "7"])
     settings = settings_from(args, extra)
     assert (settings.image_sha256, settings.max_listed_errors) == (True, 7)
+    args, extra = parser().parse_known_args(["--source", "s", "--max-dropped-box-fraction", "0.2"])
+    assert settings_from(args, extra).max_dropped_box_fraction == 0.2
     args, extra = parser().parse_known_args(["--source", "s"])
+    assert settings_from(args, extra).max_dropped_box_fraction == 0.05
     assert (settings_from(args, extra).image_sha256, settings_from(args, extra).max_listed_errors) == (False, 1000)

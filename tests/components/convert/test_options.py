@@ -43,6 +43,7 @@ def test_dataflow_args_with_extra_args_last():
     (dict(format="yolo"), "--format"),
     (dict(runner="SparkRunner"), "--runner"),
     (dict(max_bad_fraction=2), "--max-bad-fraction"),
+    (dict(max_dropped_box_fraction=-0.1), "--max-dropped-box-fraction"),
     (dict(source=""), "--source"),
 ])
 def test_bad_settings_fail_early(kwargs, message):
