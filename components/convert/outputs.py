@@ -346,7 +346,10 @@ def format_summary(stats: dict, output: str, files_per_reason: int = 3) -> str:
         more = ", ..." if n > len(named) else ""
         rows.append((f"skipped: {reason}", f"{n} ({', '.join(named)}{more})" if named else n))
     if stats.get("lost_annotation_files"):
-        rows.append(("annotation files lost", f"{stats['lost_annotation_files']} of {stats['annotation_files']}"))
+        named = [f["file"] for f in stats["lost_annotation_files_listed"][:files_per_reason]]
+        more = ", ..." if stats["lost_annotation_files"] > len(named) else ""
+        rows.append(("annotation files lost", f"{stats['lost_annotation_files']} of {stats['annotation_files']} "
+                                              f"({', '.join(named)}{more})"))
     rows += [(f"dropped boxes: {reason}", n) for reason, n in stats["dropped_boxes"].items()]
     if stats["dropped_boxes"]:
         rows.append(("dropped boxes, share", f"{stats.get('dropped_box_fraction', 0.0):.1%} of "

@@ -39,6 +39,7 @@ def test_a_truncated_captures_file_is_lost_data_counted_by_file_share(tmp_path, 
     summary = next(m for m in warnings if m.startswith("Conversion summary"))
     assert "skipped: bad_json" in summary and "Dataset0/captures_002.json" in summary
     assert f"{out}/.failed-{stats['run']}/errors.jsonl" in summary
+    assert re.search(r"annotation files lost +1 of 3 \(Dataset0/captures_002\.json\)", summary)
     # Allowed by the threshold, the run passes and says the same.
     stats = convert(src, out, max_bad_fraction=0.4, beam_args=IN_PROCESS)
     assert stats["ok"] and stats["bad_fraction"] == pytest.approx(1 / 3, abs=1e-6)
@@ -197,3 +198,15 @@ def test_sensors_left_out_are_counted_per_sensor_and_not_rejected(tmp_path):
     assert stats["skipped"] == {} and stats["bad_fraction"] == 0.0 and stats["images_listed"] == 8
     assert re.search(r"sensor side +0 examples, 3 left out \(sensor_without_boxes\)",
                      format_summary(stats, src))
+
+
+def test_the_summary_names_at_most_three_files_per_reason():
+    from components.convert.outputs import build_stats
+
+    context = {"source": "s", "format": "coco", "eval_pct": 20.0, "labels": {1: "cube"}, "annotation_files": 1}
+    errors = [{"file": f"img_{i}.png", "stage": "encode", "reason": "missing_image", "detail": ""} for i in range(5)]
+    stats = dict(build_stats({"examples": {"train": 95}}, errors, context), ok=True)
+    summary = format_summary(stats, "gs://b/out")
+    assert re.search(r"skipped: missing_image +5 \(img_0\.png, img_1\.png, img_2\.png, \.\.\.\)", summary)
+    assert re.search(r"every skipped file +gs://b/out/errors\.jsonl", summary)
+    assert stats["images_read"] == 95 and stats["images_listed"] == 100 and stats["bad_fraction"] == 0.05
