@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from components.convert.options import Settings, beam_args
@@ -10,11 +12,37 @@ def dataflow(**kw):
     return Settings(**base)
 
 
-def test_direct_runner_picks_processes_for_large_sources_only():
-    assert beam_args(Settings(source="/data"), image_files=999) == [
-        "--runner=DirectRunner", "--direct_num_workers=1", "--direct_running_mode=in_memory"]
-    assert beam_args(Settings(source="/data"), image_files=1000) == [
-        "--runner=DirectRunner", "--direct_num_workers=0", "--direct_running_mode=multi_processing"]
+def direct(images: int, cores: int, **kw) -> list[str]:
+    return beam_args(Settings(source="/data", **kw), image_files=images, cores=cores)[1:]
+
+
+IN_PROCESS = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
+THREADS = ["--direct_num_workers=0", "--direct_running_mode=multi_threading"]
+PROCESSES = ["--direct_num_workers=0", "--direct_running_mode=multi_processing"]
+
+
+@pytest.mark.parametrize("images, cores, expected", [
+    (999, 2, IN_PROCESS), (1000, 2, THREADS), (100_000, 2, THREADS),  # 2 cores: never processes
+    (100_000, 1, IN_PROCESS),                                          # one core: nothing to share
+    (4999, 16, THREADS), (5000, 16, PROCESSES), (5000, 7, THREADS), (5000, 8, PROCESSES),
+    (999, 64, IN_PROCESS),
+])
+def test_auto_mode_follows_images_and_cores(images, cores, expected):
+    assert direct(images, cores) == expected
+
+
+def test_auto_mode_keeps_a_given_worker_count_and_an_external_environment():
+    assert direct(2000, 4, direct_num_workers=3) == ["--direct_num_workers=3", "--direct_running_mode=multi_threading"]
+    external = direct(10_000, 16, extra_beam_args=("--environment_type=EXTERNAL", "--environment_config=h:1"))
+    assert external[:2] == IN_PROCESS
+
+
+def test_auto_mode_counts_the_cores_this_process_may_use(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert beam_args(Settings(source="/data"), image_files=10_000)[1:] == IN_PROCESS
+
+
+def test_forced_modes_pass_through():
     forced = Settings(source="/data", direct_running_mode="multi_threading", direct_num_workers=3)
     assert beam_args(forced)[1:] == ["--direct_num_workers=3", "--direct_running_mode=multi_threading"]
     assert Settings(source="/data").output_uri.endswith("/data/output")
