@@ -114,6 +114,8 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
             problems.append(result)
         elif result is not None:
             plans.append(dataclasses.replace(result, sensors=tuple(sensors), local_root=local_root))
+    if sensors:
+        _check_sensors(source, plans, tuple(sensors), set(files))
     if not plans:
         looked = ", ".join(r.LOOKED_FOR for r in REGISTRY.values()) if fmt == "auto" else REGISTRY[fmt].LOOKED_FOR
         detail = "".join(f"\n  {p.path}: {p.detail}" for p in problems[:10])
@@ -139,6 +141,25 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
 
 
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+
+
+def _check_sensors(source: str, plans: list[DatasetPlan], sensors: tuple[str, ...], file_set: set[str]) -> None:
+    """Fail before any worker starts when no dataset declares a ``--sensor`` id (a typo would lose every image)."""
+    declared: set[str] = set()
+    for p in plans:
+        reader = REGISTRY[p.ref.format]
+        path = reader.sensors_file(p.ref) if hasattr(reader, "sensors_file") else None
+        if path in file_set:
+            try:
+                declared |= reader.declared_sensors(read_json(uris.join(source, path)))
+            except FormatError:
+                continue
+    unknown = [s for s in sensors if s not in declared]
+    if declared and len(unknown) == len(sensors):
+        raise NoDatasetError(f"--sensor {', '.join(sensors)}: no dataset under {source} has such a sensor; "
+                             f"its sensors are {', '.join(sorted(declared))}")
+    if declared and unknown:
+        logger.warning("--sensor %s: not a sensor of any dataset under %s", ", ".join(unknown), source)
 
 
 def _inside(root: str, files: list[str]) -> tuple[list[str], list[tuple[str, str]]]:

@@ -62,6 +62,18 @@ def detect(files: list[str], file_set: set[str]) -> list[DatasetRef]:
     return out
 
 
+def sensors_file(ref: DatasetRef) -> str:
+    """The dataset's ``sensors.json``, beside its captures files."""
+    return posixpath.join(posixpath.dirname(ref.annotation_files[0]), "sensors.json")
+
+
+def declared_sensors(doc: Any) -> set[str]:
+    """Sensor ids listed in ``sensors.json`` (``{"sensors": [{"id": ...}]}``)."""
+    items = doc.get("sensors") if isinstance(doc, dict) else None
+    return {str(s["id"]) for s in items if isinstance(s, dict) and isinstance(s.get("id"), (str, int))
+            and not isinstance(s.get("id"), bool)} if isinstance(items, list) else set()
+
+
 def recognizes(doc: Any) -> bool:
     """Perception datasets are found from the listing, never from a JSON file alone."""
     return False

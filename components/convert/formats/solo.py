@@ -50,6 +50,18 @@ def detect(files: list[str], file_set: set[str]) -> list[DatasetRef]:
     return out
 
 
+def sensors_file(ref: DatasetRef) -> str:
+    """The dataset's ``sensor_definitions.json``, at its root."""
+    return posixpath.join(ref.root, "sensor_definitions.json")
+
+
+def declared_sensors(doc: Any) -> set[str]:
+    """Sensor ids listed in ``sensor_definitions.json`` (``{"sensorDefinitions": [{"id": ...}]}``)."""
+    items = doc.get("sensorDefinitions") if isinstance(doc, dict) else None
+    return {_text(s.get("id")) for s in items if isinstance(s, dict) and _text(s.get("id"))} \
+        if isinstance(items, list) else set()
+
+
 def recognizes(doc: Any) -> bool:
     """SOLO datasets are found from the listing, never from a JSON file alone."""
     return False

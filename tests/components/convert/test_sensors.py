@@ -2,11 +2,13 @@
 import json
 import os
 
+import pytest
+
 from components.common import uris
 from components.convert.__main__ import parser, settings_from
 from components.convert.frames import Frame, Skip
 from components.convert.pipeline import convert
-from components.convert.plan import make_plan, parse_unit, read_json
+from components.convert.plan import NoDatasetError, make_plan, parse_unit, read_json
 from components.convert.task import settings_for_task
 from tests.components.convert.builders import BOX_ID, legacy_dataset
 from tests.components.convert.helpers import png_bytes
@@ -84,3 +86,14 @@ def test_sensor_option_reaches_the_settings():
     task = settings_for_task("src", "out", 20.0, "auto", 0.05, "DirectRunner", "", "", "", "", 0, 0, "", "", [],
                              sensor="front,side")
     assert task.sensor == ("front", "side")
+
+
+def test_a_sensor_no_dataset_declares_fails_the_plan(tmp_path):
+    two_cameras(tmp_path)
+    assert make_plan(str(tmp_path), sensors=("rear",)).datasets  # nothing declares sensors: read and see
+    (tmp_path / "Dataset0" / "sensors.json").write_text(json.dumps({"version": "0.0.1", "sensors": [
+        {"id": "front", "ego_id": "ego", "modality": "camera"}, {"id": "side", "ego_id": "ego", "modality": "camera"},
+        {"id": "lidar", "ego_id": "ego", "modality": "lidar"}]}))
+    with pytest.raises(NoDatasetError, match="--sensor rear: no dataset .* its sensors are front, lidar, side"):
+        make_plan(str(tmp_path), sensors=("rear",))
+    assert make_plan(str(tmp_path), sensors=("rear", "side")).datasets

@@ -41,3 +41,12 @@ def test_unsafe_solo_filename_is_skipped():
     doc = {"captures": [{"@type": CAMERA, "filename": "../../etc/passwd", "annotations": []}]}
     (skip,) = parse_frame(doc, "f.json", "sequence.0", "bounding box", {})
     assert skip.reason == "unsafe_path"
+
+
+def test_declared_sensors_of_sensor_definitions():
+    from components.convert.formats.perception import declared_sensors as legacy_sensors
+    from components.convert.formats.solo import declared_sensors
+
+    doc = {"sensorDefinitions": [{"@type": CAMERA, "id": "camera"}, {"id": 7}, {"id": [1]}, "x"]}
+    assert declared_sensors(doc) == {"camera", "7"} and declared_sensors({"sensorDefinitions": 3}) == set()
+    assert legacy_sensors({"sensors": [{"id": "a"}, {"id": True}, None]}) == {"a"} and legacy_sensors([]) == set()
