@@ -119,7 +119,8 @@ def locate_images(json_path: str, names: list[str], file_set: set[str]) -> tuple
 
     Tried in order: the usual folders beside the JSON (``images/``, ``data/``, itself), a folder
     named like the JSON's split, the same one level up (the published ``annotations/`` beside
-    ``train2017/``), and last any folder under the JSON's parent that holds the named files.
+    ``train2017/``), and last the folder that holds most of the named files, under the JSON's parent
+    first, then anywhere in the source.
     """
     folder = posixpath.dirname(json_path)
     parent = posixpath.dirname(folder) if folder else ""
@@ -137,9 +138,10 @@ def locate_images(json_path: str, names: list[str], file_set: set[str]) -> tuple
     for root, prefix in tries:
         if enough(root, prefix):
             return root, prefix
-    found = _folder_holding(parent if folder else "", sample, file_set)
-    if found is not None:
-        return found
+    for base in dict.fromkeys((parent, "")):
+        found = _folder_holding(base, sample, file_set)
+        if found is not None:
+            return found
     return folder, image_prefix(json_path, names, file_set)
 
 

@@ -122,6 +122,8 @@ def test_image_folder_is_found_from_the_file_names():
     elsewhere = {"d/photos/set1/000000000139.jpg", "d/photos/set1/000000000285.jpg"}
     assert locate_images("d/labels/all.json", names, elsewhere) == ("d", "photos/set1")
     assert locate_images("ann.json", names, {"000000000139.jpg", "000000000285.jpg"}) == ("", "")
+    far = {"pics/2017/000000000139.jpg", "pics/2017/000000000285.jpg", "x/y/labels/ann.json"}
+    assert locate_images("x/y/labels/ann.json", names, far) == ("", "pics/2017")
 
 
 def moved_legacy(root, json_dir, image_dir):
