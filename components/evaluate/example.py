@@ -7,6 +7,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from components.common import example_keys as keys
+
 
 @dataclass(frozen=True, eq=False)
 class Example:
@@ -75,25 +77,24 @@ def example_from_features(file: str, serialized: bytes, values: Callable[[str], 
         found = values(key)
         return found[0] if len(found) else default
 
-    encoded = one("image/encoded", None)
+    encoded = one(keys.ENCODED, None)
     if encoded is None:
         raise ValueError(f"a record in {file} has no image/encoded")
-    filename = _text(one("image/filename", b""))
-    height, width = int(one("image/height", 0)), int(one("image/width", 0))
+    filename = _text(one(keys.FILENAME, b""))
+    height, width = int(one(keys.HEIGHT, 0)), int(one(keys.WIDTH, 0))
     if height < 1 or width < 1:
         height, width = _header_size(encoded, filename)
-    boxes = np.stack([np.asarray(values(f"image/object/bbox/{k}"), np.float32)
-                      for k in ("ymin", "xmin", "ymax", "xmax")], axis=-1)
-    labels = np.asarray(values("image/object/class/label"), np.int64)
+    boxes = np.stack([np.asarray(values(k), np.float32) for k in keys.BOX], axis=-1)
+    labels = np.asarray(values(keys.LABEL), np.int64)
     if boxes.shape[0] != labels.shape[0]:
         raise ValueError(f"record {filename!r} in {file}: {boxes.shape[0]} boxes but "
                          f"{labels.shape[0]} image/object/class/label values; expected one per box")
-    crowd = np.asarray(values("image/object/is_crowd"), np.int64)
+    crowd = np.asarray(values(keys.IS_CROWD), np.int64)
     if crowd.shape[0] != labels.shape[0]:
         crowd = np.zeros_like(labels)
     return Example(
-        file=file, serialized=serialized, encoded=encoded, image_format=_text(one("image/format", b"")),
-        height=height, width=width, filename=filename, source_id=_text(one("image/source_id", b"")),
+        file=file, serialized=serialized, encoded=encoded, image_format=_text(one(keys.FORMAT, b"")),
+        height=height, width=width, filename=filename, source_id=_text(one(keys.SOURCE_ID, b"")),
         boxes=boxes.reshape(-1, 4), labels=labels,
-        texts=tuple(_text(t) for t in values("image/object/class/text")),
-        areas=np.asarray(values("image/object/area"), np.float64), is_crowd=crowd, image=image)
+        texts=tuple(_text(t) for t in values(keys.TEXT)),
+        areas=np.asarray(values(keys.AREA), np.float64), is_crowd=crowd, image=image)
