@@ -107,7 +107,7 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
     with ThreadPoolExecutor(max_workers=16) as pool:
         file_set = set(files)
         results = list(pool.map(lambda d: _definitions(source, d, box_definition_id, file_set), found.datasets))
-        candidates = list(pool.map(lambda p: _candidate(source, p, files, fmt), json_files))
+        candidates = list(pool.map(lambda p: _candidate(source, p, file_set, fmt), json_files))
     results += _without_repeats([c for c in candidates if isinstance(c, tuple)])
     for result in results + [c for c in candidates if not isinstance(c, tuple)]:
         if isinstance(result, Skip):
@@ -244,7 +244,7 @@ def _problem(path: str, err: Exception) -> str:
     return str(err) if isinstance(err, FormatError) else f"{path}: unexpected structure ({type(err).__name__})"
 
 
-def _candidate(source: str, path: str, files: list[str], fmt: str
+def _candidate(source: str, path: str, file_set: set[str], fmt: str
                ) -> tuple[DatasetPlan, tuple[str, ...]] | DatasetPlan | Skip | None:
     """A COCO file as (plan, its image keys), a UnityGroceries-Real plan, a Skip, or None: not a dataset."""
     try:
@@ -253,7 +253,6 @@ def _candidate(source: str, path: str, files: list[str], fmt: str
         return Skip(path, "bad_json", str(err)) if fmt in ("coco", "unity-real") or coco_name(path) or \
             posixpath.basename(path) == "annotations.json" else None
     root = posixpath.dirname(path)
-    file_set = set(files)
     reader = next((r for r in REGISTRY.values() if r.BY_CONTENT and fmt in ("auto", r.NAME) and r.recognizes(doc)),
                   None)
     if reader is None:
