@@ -116,8 +116,11 @@ def test_an_image_listed_twice_is_written_once_and_counted(tmp_path):
                          without_boxes(doc0["captures"][1]),  # rgb_4 again in its own file, boxes gone
                          without_boxes(doc1["captures"][0])]  # rgb_8, from captures_001, in captures_000 too
     json.dump(doc0, open(first, "w"))
-    stats = convert(src, eval_pct=50, beam_args=IN_PROCESS)
+    stats = convert(src, eval_pct=100, beam_args=IN_PROCESS)
     assert stats["duplicate_images"] == stats["skipped"]["duplicate_image"] == 3
+    coco = json.load(open(os.path.join(src, "output", "eval_coco.json")))
+    assert sorted(i["file_name"] for i in coco["images"]) == sorted(good)
+    assert len({i["id"] for i in coco["images"]}) == 10 and len(coco["annotations"]) == 9
     assert stats["bad_fraction"] == 0.0 and stats["images_listed"] == 10
     records = read_records(os.path.join(src, "output", "gen-*", "*", "*.tfrecord"))
     assert sorted(k.decode() for k in records) == sorted(good)
