@@ -2,7 +2,7 @@
 
 At submission (``pipeline.py submit``) and when the CustomJob is built (``job_spec.machine_type``)::
 
-    check_pairing("", "NVIDIA_L4", 1)                    # -> "g2-standard-8" (derived)
+    check_pairing("", "NVIDIA_L4", 1)                    # -> "g2-standard-4" (derived)
     check_pairing("a2-highgpu-3g", "NVIDIA_TESLA_A100", 3)  # SettingsError: --accelerator-count ...
     default_machine_type("TPU_V5_LITEPOD", 0, "2x2")     # -> "ct5lp-hightpu-4t"
 
@@ -17,10 +17,16 @@ Sources (Google Cloud documentation):
   (the CPU list below), TPU v2/v3 on ``cloud-tpu`` with 8 cores, TPU v5e on ``ct5lp-hightpu-1t/4t/8t`` with
   topology 1x1/2x2/2x4.
 
-Derived machine types (an empty machine type): 8 vCPUs per GPU (the data pipeline decodes and augments
-on the CPU), as the smallest standard type with at least that many within the accelerator's limit:
-n1-standard-8 for 1 T4/P4/P100/V100, n1-standard-32 for 4, g2-standard-8 for 1 L4. Fixed-shape families
-have one type per count. CPU-only jobs get n1-standard-16, the tutorial's master.
+Derived machine types (an empty machine type): 4 vCPUs per GPU, as the smallest standard type with at
+least that many within the accelerator's limit: n1-standard-4 for 1 T4/P4/P100/V100, n1-standard-16 for 4,
+g2-standard-4 for 1 L4. Fixed-shape families have one type per count. CPU-only jobs get n1-standard-16, the
+tutorial's master.
+
+Why 4: the input pipeline (PNG decode and Model Garden's RetinaNet parser at 1024x1280) takes about
+175 ms of CPU per image (``benchmarks/input_bench.py``, 5.7 images/s per core), and at published step
+rates (detectron2's RetinaNet R50-FPN, 10 images/s on a V100, scaled to 1024x1280: 6.5 images/s) one
+V100 needs 2 vCPUs, a T4, P100 or L4 one; 4 leave the evaluator and the host loop room. A100 and H100
+machines come with 12 and 26 vCPUs per GPU, above the 3 and 6 they need.
 """
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ from typing import Mapping
 
 from components.train.settings import GPU_TYPES, TPU_TYPES, TPU_V5E_TOPOLOGIES, SettingsError
 
-VCPUS_PER_GPU = 8
+VCPUS_PER_GPU = 4
 CPU_DEFAULT = "n1-standard-16"
 # Sizes Vertex AI training offers per CPU series (Compute Engine has more, e.g. n1-standard-1).
 N1_SIZES = {"n1-standard": (4, 8, 16, 32, 64, 96), "n1-highmem": (2, 4, 8, 16, 32, 64, 96),

@@ -64,13 +64,13 @@ def test_n1_gpus_allow_the_n1_types_within_their_vcpu_limit():
 
 
 @pytest.mark.parametrize("kind, count, topology, expected", [
-    ("", 0, "", "n1-standard-16"), ("NVIDIA_TESLA_P100", 1, "", "n1-standard-8"),
-    ("NVIDIA_TESLA_T4", 2, "", "n1-standard-16"), ("NVIDIA_TESLA_T4", 4, "", "n1-standard-32"),
-    ("NVIDIA_TESLA_V100", 1, "", "n1-standard-8"), ("NVIDIA_TESLA_V100", 8, "", "n1-standard-64"),
-    ("NVIDIA_L4", 1, "", "g2-standard-8"), ("NVIDIA_L4", 4, "", "g2-standard-48"),
+    ("", 0, "", "n1-standard-16"), ("NVIDIA_TESLA_P100", 1, "", "n1-standard-4"),
+    ("NVIDIA_TESLA_T4", 2, "", "n1-standard-8"), ("NVIDIA_TESLA_T4", 4, "", "n1-standard-16"),
+    ("NVIDIA_TESLA_V100", 1, "", "n1-standard-4"), ("NVIDIA_TESLA_V100", 8, "", "n1-standard-32"),
+    ("NVIDIA_L4", 1, "", "g2-standard-4"), ("NVIDIA_L4", 4, "", "g2-standard-48"),
     ("NVIDIA_TESLA_A100", 16, "", "a2-megagpu-16g"), ("NVIDIA_H100_80GB", 2, "", "a3-highgpu-2g"),
     ("TPU_V2", 8, "", "cloud-tpu"), ("TPU_V5_LITEPOD", 0, "2x4", "ct5lp-hightpu-8t")])
-def test_default_machine_type_gives_eight_vcpus_per_gpu_or_the_fixed_shape(kind, count, topology, expected):
+def test_default_machine_type_gives_four_vcpus_per_gpu_or_the_fixed_shape(kind, count, topology, expected):
     assert default_machine_type(kind, count, topology) == expected
 
 
