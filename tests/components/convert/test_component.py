@@ -16,6 +16,7 @@ def test_component_compiles_with_its_interface(tmp_path):
     comp = spec["components"]["comp-convert"]
     params = comp["inputDefinitions"]["parameters"]
     assert params["eval_pct"]["defaultValue"] == 20.0 and params["runner"]["defaultValue"] == "DirectRunner"
+    assert params["max_dropped_box_fraction"]["defaultValue"] == 0.05
     outputs = comp["outputDefinitions"]
     assert set(outputs["artifacts"]) == {"examples", "train_data", "eval_data", "label_map", "metrics", "preview"}
     assert outputs["artifacts"]["preview"]["artifactType"]["schemaTitle"] == "system.HTML"
