@@ -10,6 +10,15 @@ without ``--model-dir`` / ``--export-dir`` it takes ``AIP_CHECKPOINT_DIR`` / ``A
 writes TensorBoard summaries to ``AIP_TENSORBOARD_LOG_DIR`` when set. It trains with an evaluation
 every ``train_steps_per_eval`` steps (Model Garden's train_and_eval, driven by Orbit), checkpoints
 into the model dir, resumes from the latest checkpoint there, and exports a SavedModel at the end.
+
+Two ``--params-override`` keys change how it runs (``pipeline.py demo`` sets both):
+
+- ``task.train_data.seed=N`` seeds the whole run, not only the input shuffles: Python, NumPy and
+  TensorFlow (weight initialisation, augmentation) via ``tf.keras.utils.set_random_seed``, with the
+  inputs built in order on one tf.data thread, so two runs on one machine train the same model
+  (``make_deterministic``).
+- ``trainer.validation_steps=0`` trains without evaluating (Orbit refuses 0 steps of evaluation);
+  the evaluate step scores the exported model instead.
 """
 from __future__ import annotations
 
@@ -123,8 +132,43 @@ def _summary_managers(layout: layout_lib.Layout, trainer) -> dict:
                 uris.join(layout.tensorboard_dir, "validation"), tf.summary.scalar, global_step=step)}
 
 
+def seed(params) -> int | None:
+    """The run's seed: ``task.train_data.seed``, or None for an unseeded run."""
+    return params.task.train_data.seed
+
+
+def evaluates(params) -> bool:
+    """Whether training evaluates every ``validation_interval`` steps (``validation_steps`` 0: never)."""
+    return params.trainer.validation_steps != 0
+
+
+def make_deterministic(task, value: int) -> None:
+    """Seed Python, NumPy and TensorFlow (weights, augmentation) and make ``task``'s inputs repeatable.
+
+    The inputs are built with one tf.data thread and in order: the parser's augmentation draws its
+    random numbers one image after another, so each image gets the same draw on every run.
+    TensorFlow's own ``enable_op_determinism`` would do that by rewriting the parallel map, which
+    fails on Model Garden's parser in TensorFlow 2.20 ("input[0] == '^args_3', is not found").
+    """
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(value)
+    build = task.build_inputs
+    options = tf.data.Options()
+    options.deterministic = True
+    options.threading.private_threadpool_size = 1
+
+    def build_inputs(params, input_context=None):
+        return build(params, input_context).with_options(options)
+
+    task.build_inputs = build_inputs
+
+
 def train(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, float]:
-    """Train and evaluate, then export. Returns the last evaluation's metrics (AP, AP50, ...)."""
+    """Train (evaluating as it goes, unless ``trainer.validation_steps`` is 0), then export.
+
+    Returns the last evaluation's metrics (AP, AP50, ...), the step and the training seconds.
+    """
     from official.common import distribute_utils
     from official.core import task_factory, train_lib, train_utils
     from official.modeling import performance
@@ -137,10 +181,12 @@ def train(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[
         preflight.check_init_checkpoint(settings)
     annotations = annotation_file(layout, bool(settings.annotation_file))
     params = build_params(settings, runtime, checked.num_classes, annotations, checked.eval_examples)
+    evaluate = evaluates(params)
     logger.info("Training RetinaNet (ResNet-%d, %s, input %s, %d classes) on %s x%d: %s -> %s, steps %s..%d, "
-                "eval every %d", settings.resnet_depth, settings.fpn_type, params.task.model.input_size[:2],
+                "%s, seed %s", settings.resnet_depth, settings.fpn_type, params.task.model.input_size[:2],
                 checked.num_classes, runtime.strategy, runtime.replicas, settings.train_data, layout.model_dir,
-                checked.checkpoint_step or 0, settings.max_steps, settings.train_steps_per_eval)
+                checked.checkpoint_step or 0, settings.max_steps,
+                f"eval every {settings.train_steps_per_eval}" if evaluate else "no evaluation", seed(params))
     train_utils.serialize_config(params, layout.model_dir)
     if params.runtime.mixed_precision_dtype:
         performance.set_mixed_precision_policy(params.runtime.mixed_precision_dtype)
@@ -151,14 +197,16 @@ def train(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[
     started = time.monotonic()
     with strategy.scope():
         task = task_factory.get_task(params.task, logging_dir=layout.model_dir)
-        trainer = train_utils.create_trainer(params, task, train=True, evaluate=True)
+        if seed(params) is not None:
+            make_deterministic(task, seed(params))
+        trainer = train_utils.create_trainer(params, task, train=True, evaluate=evaluate)
 
     def record(output) -> None:
         evaluations.append({**scalar_metrics(output), "step": float(trainer.global_step.numpy()),
                             "seconds": round(time.monotonic() - started, 1)})
 
     train_lib.run_experiment(
-        distribution_strategy=strategy, task=task, mode="train_and_eval", params=params,
+        distribution_strategy=strategy, task=task, mode="train_and_eval" if evaluate else "train", params=params,
         model_dir=layout.model_dir, trainer=trainer, eval_actions=[record], **_summary_managers(layout, trainer))
     elapsed = time.monotonic() - started
     metrics = {k: v for k, v in evaluations[-1].items() if k != "seconds"} if evaluations else {}
@@ -169,8 +217,11 @@ def train(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[
     uris.write_text(layout.metrics_file, json.dumps(metrics, indent=2, sort_keys=True))
     history = [{k: e[k] for k in ("step", "seconds", "AP", "AP50") if k in e} for e in evaluations]
     uris.write_text(layout.history_file, json.dumps(history, indent=1))
-    logger.info("Trained to step %d in %.0f s; last evaluation: AP %.3f, AP50 %.3f", metrics["step"], elapsed,
-                metrics.get("AP", float("nan")), metrics.get("AP50", float("nan")))
+    if evaluations:
+        logger.info("Trained to step %d in %.0f s; last evaluation: AP %.3f, AP50 %.3f", metrics["step"], elapsed,
+                    metrics.get("AP", float("nan")), metrics.get("AP50", float("nan")))
+    else:
+        logger.info("Trained to step %d in %.0f s (no evaluation during training)", metrics["step"], elapsed)
     export_in_subprocess(layout, settings.label_map)
     return metrics
 
