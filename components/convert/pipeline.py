@@ -128,7 +128,8 @@ def _built(settings: Settings, extra_args: tuple[str, ...] = ()) -> tuple[beam.P
     reference = None
     if settings.label_map:
         reference = label_map.parse_pbtxt(uris.read_text(settings.label_map), settings.label_map)
-    plan = make_plan(settings.source, output, settings.format, settings.box_definition_id, reference)
+    plan = make_plan(settings.source, output, settings.format, settings.box_definition_id, reference,
+                     sensors=settings.sensor)
     logger.info("Plan: %d datasets (%s), %d annotation files, %d classes, %d superseded attempts, "
                 "%d unusable files", len(plan.datasets), plan.format, len(plan.units), len(plan.labels),
                 len(plan.superseded_attempts), len(plan.problems))
@@ -176,12 +177,13 @@ def _runner(settings: Settings, options: PipelineOptions):
 
 def convert(source: str, output: str | None = None, *, fmt: str = "auto", eval_pct: float = 20.0,
             max_bad_fraction: float = 0.05, max_dropped_box_fraction: float = 0.05,
-            beam_args: list[str] | None = None) -> dict:
+            sensor: tuple[str, ...] = (), beam_args: list[str] | None = None) -> dict:
     """Convert ``source`` to TFRecords under ``output`` (default ``SOURCE/output``) on DirectRunner.
 
     Returns the stats dict (also written as ``stats.json``).
     """
     settings = Settings(source=source, output=output, format=fmt, eval_pct=eval_pct,
                         max_bad_fraction=max_bad_fraction, max_dropped_box_fraction=max_dropped_box_fraction,
+                        sensor=tuple(sensor),
                         extra_beam_args=tuple(beam_args or ()))
     return run(settings)

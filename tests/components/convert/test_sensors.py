@@ -78,6 +78,13 @@ def test_a_two_camera_rig_converts_with_the_boxed_camera(tmp_path):
                                 "side": {"examples": 0, "skipped": 8, "reason": "sensor_without_boxes"}}
 
 
+def test_sensor_option_reaches_the_conversion(tmp_path):
+    two_cameras(tmp_path, frames=4)
+    stats = convert(str(tmp_path), eval_pct=25, sensor=("front",))
+    assert stats["ok"] and stats["examples"]["train"] + stats["examples"]["eval"] == 4
+    assert stats["sensors"]["side"] == {"examples": 0, "skipped": 4, "reason": "sensor_not_selected"}
+
+
 def test_sensor_option_reaches_the_settings():
     args, extra = parser().parse_known_args(["--source", "src", "--sensor", "front", "--sensor", "side"])
     assert settings_from(args, extra).sensor == ("front", "side")
