@@ -1,38 +1,68 @@
-"""Conversion throughput and memory, printed as a table.
+"""Conversion cost per image, near the copy floor; Beam's fixed start-up on its own; peak memory;
+the DirectRunner modes at several sizes; and what a million images would cost on Dataflow.
 
-    python benchmarks/convert_bench.py [--images 2000] [--distinct 100] [--memory 1000,4000] [--repeats 3]
+    python benchmarks/convert_bench.py [--images 2000] [--out both|shm|disk] [--repeats 3]
+        [--memory 1000,4000] [--modes-at 200,1000,2000] [--skip-seed]
 
 Builds a legacy Perception dataset in ONE app-param with N images of 1280x960 (PNG of about
-2 MB: shapes over a noisy background). To keep set-up short, ``--distinct`` images are drawn and
-the rest are hard links to them under their own names; every method reads the same files.
+2.8 MB: shapes over a noisy background). To keep set-up short, ``--distinct`` images are drawn and
+the rest are hard links to them under their own names; every method reads the same files (from the
+page cache). Outputs go to a tmpfs (/dev/shm) and/or the disk (``--out``): on disk, page-cache
+writeback moves the copy floor by up to five times from run to run, so tmpfs is the steady figure.
 
-Methods, per core (the machine's cores are shared by all Beam modes):
+Methods (wall and CPU per image; CPU = user + sys, children included):
   a  raw-copy floor: read every image, append its bytes to one file
   b  the seed's method: full PNG decode for the size, tf.train.Example, TFRecordWriter
-  c  this project's encoder alone: header-only size, hand-framed record, one file
-     (c- the same without the image's SHA-256, as with --no-image-sha256)
-  d  the whole Beam pipeline on DirectRunner (default mode, and multi-processing on all cores)
-Then peak memory (RSS) of the default pipeline at each --memory size.
+  c  this project's encoder alone: header-only size, hand-framed record, one file (the default,
+     no image/key/sha256); c+ the same with --image-sha256
+  d  the whole Beam pipeline on DirectRunner in a child process: the default (auto) mode, then each
+     local mode. Its fixed start-up (interpreter, Beam import, plan, pipeline start and finalize) is
+     the run of ``--startup-images`` images; per image = (run(N) - run(n)) / (N - n).
+Then the peak RSS of the default pipeline (parent, and the largest child) at each ``--memory`` size,
+Pillow's lazy header read against components.convert.images.image_info, the DirectRunner modes at
+each ``--modes-at`` size, and the Dataflow cost per million images from the measured CPU time.
 """
 from __future__ import annotations
 
 import argparse
 import io
 import json
+import math
 import os
+import pickle
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from components.convert.options import AUTO_PROCESSES_FROM  # noqa: E402
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from components.convert.options import Settings, beam_args  # noqa: E402
+
+# Dataflow batch list prices, us-central1, from https://cloud.google.com/dataflow/pricing
+# ("Dataflow compute resources", batch workers; Persistent Disk; Dataflow Shuffle data processed).
+# Check the page before relying on them: prices change, and discounts (CUD, FlexRS) are left out.
+PRICE_VCPU_HOUR = 0.056        # USD per vCPU-hour, batch worker
+PRICE_MEMORY_GB_HOUR = 0.003557  # USD per GB-hour of worker memory, batch
+PRICE_PD_GB_HOUR = 0.000054    # USD per GB-hour of standard Persistent Disk
+PRICE_SHUFFLE_GB = 0.011       # USD per GB of Dataflow Shuffle data processed (batch)
+# Cloud Storage (https://cloud.google.com/storage/pricing): reading each image is one class B operation.
+PRICE_GCS_CLASS_B_PER_10K = 0.004
+# The worker the pipeline asks for (pipeline.py dataflow_machine_type) and what it carries.
+DATAFLOW_MACHINE = "n1-standard-4"
+MACHINE_VCPUS, MACHINE_MEMORY_GB = 4, 15.0
+WORKER_DISK_GB = 25  # Dataflow's default boot disk per batch worker when the Shuffle service is used
 
 WIDTH, HEIGHT = 1280, 960
 BOX_ID = "f9f22e05-443f-4602-a422-ebe4ea9b55cb"
+MODES = ("in_memory", "multi_threading", "multi_processing")
 
 
 def draw(seed: int) -> tuple[bytes, list[dict]]:
@@ -52,7 +82,7 @@ def draw(seed: int) -> tuple[bytes, list[dict]]:
     return buf.getvalue(), values
 
 
-def build(root: str, count: int, distinct: int) -> list[str]:
+def build(root: str, count: int, distinct: int, drawn: list[tuple[bytes, list[dict]]] | None = None) -> list[str]:
     """Dataset under ``root``/urn:app_params:only/instance:0/attempt:0; returns image paths."""
     base = os.path.join(root, "urn:app_params:only", "instance:0", "attempt:0")
     os.makedirs(os.path.join(base, "Dataset0"), exist_ok=True)
@@ -60,7 +90,7 @@ def build(root: str, count: int, distinct: int) -> list[str]:
     with open(os.path.join(base, "Dataset0", "annotation_definitions.json"), "w") as f:
         json.dump({"version": "0.0.1", "annotation_definitions": [
             {"id": BOX_ID, "name": "bounding box", "format": "json", "spec": [{"label_id": 1, "label_name": "box"}]}]}, f)
-    drawn = [draw(i) for i in range(distinct)]
+    drawn = drawn or [draw(i) for i in range(distinct)]
     captures, paths = [], []
     for i in range(count):
         data, values = drawn[i % distinct]
@@ -104,7 +134,7 @@ def seed_method(paths: list[str], out: str) -> None:
             writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
 
 
-def our_encoder(paths: list[str], out: str, root: str, sha256: bool = True) -> None:
+def our_encoder(paths: list[str], out: str, root: str, sha256: bool = False) -> None:
     from components.convert.examples import encode
     from components.convert.frames import Box, Frame
 
@@ -117,106 +147,330 @@ def our_encoder(paths: list[str], out: str, root: str, sha256: bool = True) -> N
             dst.writelines(encode(key, Frame(key, frame_boxes, "bench"), data, {"box": 1}, sha256=sha256).chunks)
 
 
-def beam_run(root: str, out: str, extra: list[str]) -> dict:
-    """The whole conversion in a child process; returns its stats plus wall time and peak RSS."""
-    code = ("import json, resource, sys, time; t = time.monotonic();"
-            "from components.convert.__main__ import main;"
-            f"rc = main(['--source', {root!r}, '--output', {out!r}, '--max-bad-fraction', '0'] + {extra!r});"
-            "ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
-            "print(json.dumps({'rc': rc, 'seconds': time.monotonic() - t, 'max_rss_kb': ru}))")
-    os.sync()
-    start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    wall = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr[-3000:])
-        raise SystemExit(f"conversion failed: {extra}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["wall"] = wall
-    return result
+@dataclass
+class Cost:
+    """Wall and CPU seconds of one run."""
+
+    wall: float
+    cpu: float
+
+    def per(self, n: int) -> "Cost":
+        return Cost(self.wall / n, self.cpu / n)
 
 
-def default_mode(image_files: int) -> str:
-    return f"multi_processing, {os.cpu_count()} workers" if image_files >= AUTO_PROCESSES_FROM else "in-process"
+def _cpu_now() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
-def timed(fn, *args) -> float:
+def timed(fn: Callable, *args) -> Cost:
     os.sync()  # start every method with no dirty pages left by the one before
-    start = time.monotonic()
+    cpu, start = _cpu_now(), time.monotonic()
     fn(*args)
-    return time.monotonic() - start
+    return Cost(time.monotonic() - start, _cpu_now() - cpu)
 
 
-def best_of(repeats: int, paths: list[str], methods: dict, out_dir: str) -> dict[str, float]:
-    """Each method's best time over ``repeats`` rounds, the methods taking turns (in a rotating
-    order) so that page-cache and writeback swings hit them alike. ``methods``: name -> (fn, extra args);
-    each is called as ``fn(paths, out, *extra)``."""
-    best: dict[str, float] = {}
+def best_of(repeats: int, paths: list[str], methods: dict, out_dir: str) -> dict[str, Cost]:
+    """Each method's best wall (and best CPU) over ``repeats`` rounds, the methods taking turns in a
+    rotating order so that page-cache and writeback swings hit them alike. ``methods``:
+    name -> (fn, extra args); each is called as ``fn(paths, out, *extra)``."""
+    best: dict[str, Cost] = {}
     names = list(methods)
     for round_ in range(repeats):
         for name in names[round_ % len(names):] + names[:round_ % len(names)]:
             fn, extra = methods[name]
             out = os.path.join(out_dir, "timed.bin")
-            best[name] = min(best.get(name, float("inf")), timed(fn, paths, out, *extra))
-            os.sync()
+            c = timed(fn, paths, out, *extra)
+            old = best.get(name, Cost(math.inf, math.inf))
+            best[name] = Cost(min(old.wall, c.wall), min(old.cpu, c.cpu))
             os.remove(out)
+            os.sync()
     return best
+
+
+_CHILD = """
+import json, resource, sys, time
+t = time.monotonic()
+from components.convert.__main__ import main
+imported = time.monotonic() - t
+rc = main(sys.argv[1:])
+print(json.dumps({"rc": rc, "import_s": imported,
+                  "parent_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "child_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+_EMPTY = """
+import json, sys, time
+t = time.monotonic()
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.runners.portability.fn_api_runner import fn_runner
+import components.convert.pipeline
+imported = time.monotonic() - t
+t = time.monotonic()
+p = beam.Pipeline(runner=fn_runner.FnApiRunner(), options=PipelineOptions(sys.argv[1:]))
+_ = p | beam.Create([None]) | beam.Map(lambda x: x)
+p.run().wait_until_finish()
+print(json.dumps({"import_s": imported, "pipeline_s": time.monotonic() - t}))
+"""
+
+
+def mode_flags(mode: str) -> list[str]:
+    """Convert-CLI flags for a DirectRunner mode ("auto" = the default)."""
+    if mode == "auto":
+        return []
+    return ["--direct-running-mode", mode, "--direct-num-workers", "1" if mode == "in_memory" else "0"]
+
+
+def child(code: str, argv: list[str]) -> tuple[dict, Cost]:
+    """Run ``code`` in a fresh interpreter; its last stdout line (JSON) and its wall/CPU, children included."""
+    os.sync()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=REPO)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-3000:])
+        raise SystemExit(f"child failed: {argv}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return json.loads(proc.stdout.strip().splitlines()[-1]), Cost(wall, cpu)
+
+
+def convert(root: str, out: str, mode: str) -> tuple[dict, Cost]:
+    """The whole conversion of ``root`` into ``out`` (removed afterwards)."""
+    try:
+        return child(_CHILD, ["--source", root, "--output", out, "--max-bad-fraction", "0", *mode_flags(mode)])
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def auto_mode(images: int) -> str:
+    """The mode beam_args picks for ``images`` on this machine."""
+    args = beam_args(Settings(source="/bench"), image_files=images)
+    return next(a.split("=", 1)[1] for a in args if a.startswith("--direct_running_mode="))
+
+
+def header_costs(drawn: list[tuple[bytes, list[dict]]], rounds: int = 5) -> dict[str, tuple[float, float, float]]:
+    """ms per image of Pillow's lazy open (size + EXIF orientation; size alone) and of image_info,
+    on the PNGs and on JPEGs made from them (EXIF orientation 6). For a PNG, ``getexif`` loads the
+    whole image (an eXIf chunk may follow the pixel data)."""
+    from components.convert.images import image_info
+
+    pngs = [d for d, _ in drawn]
+    jpegs = []
+    for d in pngs[:20]:
+        buf = io.BytesIO()
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        Image.open(io.BytesIO(d)).save(buf, "JPEG", quality=90, exif=exif.tobytes())
+        jpegs.append(buf.getvalue())
+
+    def pillow(data: bytes) -> tuple[int, int, int]:
+        with Image.open(io.BytesIO(data)) as im:
+            return im.size[0], im.size[1], im.getexif().get(0x0112, 1)
+
+    def pillow_size(data: bytes) -> tuple[int, int, int]:
+        with Image.open(io.BytesIO(data)) as im:
+            return im.size[0], im.size[1], 1
+
+    def ours(data: bytes) -> tuple[int, int, int]:
+        info = image_info(data)
+        return info.width, info.height, info.orientation
+
+    result = {}
+    for kind, items in (("png", pngs), ("jpeg", jpegs)):
+        assert [pillow(d) for d in items] == [ours(d) for d in items]
+        per = {}
+        for name, fn in (("pillow", pillow), ("pillow_size", pillow_size), ("ours", ours)):
+            best = math.inf
+            for _ in range(rounds):
+                start = time.perf_counter()
+                for d in items:
+                    fn(d)
+                best = min(best, (time.perf_counter() - start) / len(items))
+            per[name] = best * 1000
+        result[kind] = (per["pillow"], per["pillow_size"], per["ours"])
+    return result
+
+
+def frame_shuffle_bytes() -> int:
+    """Bytes one frame takes through the pipeline's reshuffle (pickled; image bytes never go through it)."""
+    from components.convert.frames import Box, Frame
+
+    key = "urn:app_params:only/instance:0/attempt:0/RGB0/rgb_12345.png"
+    return len(pickle.dumps(Frame(key, tuple(Box(1, 1, 100, 100, "box") for _ in range(3)), "only")))
+
+
+def dataflow_cost(name: str, cpu_per_image: float, shuffle_bytes: float) -> str:
+    """One row of the cost table: vCPU-hours and list price per million images."""
+    vcpu_h = cpu_per_image * 1e6 / 3600
+    compute = vcpu_h * (PRICE_VCPU_HOUR + MACHINE_MEMORY_GB / MACHINE_VCPUS * PRICE_MEMORY_GB_HOUR
+                        + WORKER_DISK_GB / MACHINE_VCPUS * PRICE_PD_GB_HOUR)
+    shuffle = shuffle_bytes * 1e6 / 1e9 * PRICE_SHUFFLE_GB
+    reads = 1e6 / 1e4 * PRICE_GCS_CLASS_B_PER_10K
+    return (f"  {name:<52} {cpu_per_image * 1000:7.1f} ms {vcpu_h:8.1f} {compute:9.2f} {shuffle:8.2f} "
+            f"{reads:6.2f} {compute + shuffle + reads:8.2f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", type=int, default=2000)
     ap.add_argument("--distinct", type=int, default=100)
+    ap.add_argument("--out", choices=("both", "shm", "disk"), default="both",
+                    help="where outputs are written: tmpfs (/dev/shm), the disk (the temp folder), or both")
+    ap.add_argument("--repeats", type=int, default=3, help="rounds of a and c; the best of each counts")
+    ap.add_argument("--seed-sample", type=int, default=300, help="images method b is timed on (it is slow)")
+    ap.add_argument("--skip-seed", action="store_true", help="skip method b")
+    ap.add_argument("--beam-repeats", type=int, default=2, help="runs of each Beam mode (and its start-up run); "
+                    "the best counts")
+    ap.add_argument("--modes-only", action="store_true", help="only the --modes-at table")
+    ap.add_argument("--startup-images", type=int, default=20, help="size of the start-up run of each Beam mode")
     ap.add_argument("--memory", default="1000,4000", help="image counts for the peak-memory check ('' = skip)")
-    ap.add_argument("--skip-seed", action="store_true", help="skip method b (slow)")
-    ap.add_argument("--repeats", type=int, default=3, help="rounds of a and c; the best time of each counts")
+    ap.add_argument("--modes-at", default="", help="image counts at which to time every DirectRunner mode "
+                    "(e.g. 200,1000,2000; '' = skip)")
     args = ap.parse_args()
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))
+    targets = {"shm": "/dev/shm", "disk": tempfile.gettempdir()}
+    chosen = list(targets) if args.out == "both" else [args.out]
     with tempfile.TemporaryDirectory(prefix="convert-bench-") as tmp:
-        root = os.path.join(tmp, "run")
         t0 = time.monotonic()
-        paths = build(root, args.images, min(args.distinct, args.images))
-        mb = sum(os.path.getsize(p) for p in paths) / 1e6
-        print(f"dataset: {len(paths)} images, {mb / len(paths):.2f} MB each, {mb:.0f} MB in all "
-              f"(built in {time.monotonic() - t0:.0f} s); {cores} cores")
-        rows = []
-        raw_copy(paths[: min(200, len(paths))], os.path.join(tmp, "warm"))  # warm the page cache
-        best = best_of(args.repeats, paths, {"a": (raw_copy, ()), "c": (our_encoder, (root,)),
-                                             "c-": (our_encoder, (root, False))}, tmp)
-        rows.append(("a raw-copy floor", best["a"], 1))
-        if not args.skip_seed:
-            sample = paths[: min(300, len(paths))]
-            t = timed(seed_method, sample, os.path.join(tmp, "b.tfrecord")) * len(paths) / len(sample)
-            rows.append((f"b seed method (timed on {len(sample)}, scaled)", t, 1))
-        rows.append(("c our encoder", best["c"], 1))
-        rows.append(("c- our encoder, --no-image-sha256", best["c-"], 1))
-        default = beam_run(root, os.path.join(tmp, "out-d1"), [])
-        rows.append((f"d Beam, default (auto: {default_mode(len(paths))})", default["wall"],
-                     cores if len(paths) >= AUTO_PROCESSES_FROM else 1))
-        for mode in ("multi_threading", "multi_processing"):
-            r = beam_run(root, os.path.join(tmp, f"out-{mode}"), ["--direct-num-workers", "0",
-                                                                  "--direct-running-mode", mode])
-            rows.append((f"d Beam, {mode}, {cores} workers", r["wall"], cores))
-        floor = rows[0][1]
-        print(f"\n{'method':<44} {'seconds':>8} {'images/s':>9} {'MB/s':>7} {'img/s/core':>10} {'vs a':>6}")
-        for name, seconds, used in rows:
-            print(f"{name:<44} {seconds:8.2f} {len(paths) / seconds:9.1f} {mb / seconds:7.1f} "
-                  f"{len(paths) / seconds / used:10.1f} {floor / seconds:6.2f}")
-        by = {r[0][:2]: r[1] for r in rows}
-        print(f"\nc time / a time = {by['c '] / floor:.2f} (goal <= 1.3); without the image hash "
-              f"{best['c-'] / floor:.2f}")
-        if not args.skip_seed:
-            print(f"b time / c time = {by['b '] / by['c ']:.1f} (goal >= 8); b time / a time = {by['b '] / floor:.1f}")
-        print(f"d default throughput / a = {floor / default['wall']:.2f} (goal >= 0.60, start-up included)")
-        sizes = [int(s) for s in args.memory.split(",") if s]
+        drawn = [draw(i) for i in range(min(args.distinct, args.images))]
+        root = os.path.join(tmp, "run")
+        paths = build(root, args.images, len(drawn), drawn)
+        small = os.path.join(tmp, "small")
+        build(small, args.startup_images, min(len(drawn), args.startup_images), drawn)
+        n, mb = len(paths), sum(os.path.getsize(p) for p in paths) / 1e6
+        print(f"dataset: {n} images of {WIDTH}x{HEIGHT} PNG, {mb / n:.2f} MB each, {mb:.0f} MB in all "
+              f"(built in {time.monotonic() - t0:.0f} s, read from the page cache); {cores} cores, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        raw_copy(paths[:len(drawn)], os.path.join(tmp, "warm"))
+
+        empty, empty_cost = child(_EMPTY, ["--runner=DirectRunner", "--direct_num_workers=1",
+                                           "--direct_running_mode=in_memory"])
+        print(f"\nstart-up, zero work: {empty_cost.wall:.2f} s for a fresh interpreter to import Beam and the "
+              f"converter ({empty['import_s']:.2f} s) and run a one-element in-process pipeline "
+              f"({empty['pipeline_s']:.2f} s); goal <= 3 s")
+        if "shm" in chosen:
+            _, floor0 = child("print(\"{}\")", [])
+            print(f"  (a bare interpreter: {floor0.wall:.2f} s)")
+
+        figures: dict[str, dict[str, Cost]] = {}
+        for target in [] if args.modes_only else chosen:
+            out_dir = tempfile.mkdtemp(prefix="convert-bench-out-", dir=targets[target])
+            try:
+                figures[target] = run_table(args, target, out_dir, root, small, paths, cores)
+            finally:
+                shutil.rmtree(out_dir, ignore_errors=True)
+
+        sizes = [int(s) for s in args.memory.split(",") if s and not args.modes_only]
         if sizes:
-            print("\npeak memory of the default pipeline (RSS, parent + children):")
-        for n in sizes:
-            mem_root = os.path.join(tmp, f"mem{n}")
-            build(mem_root, n, min(args.distinct, n))
-            r = beam_run(mem_root, os.path.join(tmp, f"out-mem{n}"), [])
-            print(f"  {n:>6} images: {r['max_rss_kb'] / 1024:7.0f} MiB, {r['wall']:.1f} s")
+            print("\npeak RSS of the default pipeline (outputs on disk: 4,000 images would fill most of a tmpfs):")
+        mem_out = targets["disk"]
+        for size in sizes:
+            mem_root = os.path.join(tmp, f"mem{size}")
+            build(mem_root, size, len(drawn), drawn)
+            r, c = convert(mem_root, tempfile.mkdtemp(prefix="convert-bench-mem-", dir=mem_out), "auto")
+            print(f"  {size:>6} images ({auto_mode(size)}): parent {r['parent_rss_kb'] / 1024:6.0f} MiB, "
+                  f"largest child {r['child_rss_kb'] / 1024:6.0f} MiB; {c.wall:.1f} s wall, {c.cpu:.1f} s CPU")
+            shutil.rmtree(mem_root)
+
+        at = [int(s) for s in args.modes_at.split(",") if s]
+        if at:
+            modes_table(at, tmp, drawn, targets["shm" if "shm" in chosen else "disk"], cores)
+        if not figures:
+            return
+        headers = header_costs(drawn)
+        encode_ms = min(f["c"].wall for f in figures.values()) * 1000 if figures else float("nan")
+        print(f"\nheader read per image (best of 5 rounds), against our encode time of {encode_ms:.2f} ms/image (c):")
+        for kind, (pil, size_only, ours) in headers.items():
+            print(f"  {kind:<4} Pillow Image.open + size + getexif: {pil:.3f} ms ({pil / encode_ms:.1%} of encode); "
+                  f"size alone {size_only:.3f} ms ({size_only / encode_ms:.1%}); "
+                  f"image_info: {ours:.3f} ms ({ours / encode_ms:.1%})")
+        worst = max(p for p, _, _ in headers.values())
+        verdict = ("Pillow costs more than 5 % of the encode time: keep image_info" if worst > 0.05 * encode_ms
+                   else "Pillow costs at most 5 % of the encode time: it could replace image_info")
+        print(f"  verdict: {verdict}")
+
+        f = figures.get("shm") or next(iter(figures.values()))
+        ours_cpu = f["d in_memory"].cpu
+        seed_cpu = f["b"].cpu if "b" in f else float("nan")
+        shuffled = frame_shuffle_bytes()
+        print(f"\nDataflow cost per million {WIDTH}x{HEIGHT} PNGs ({mb / n:.1f} MB each), list prices, us-central1:")
+        print(f"  assumptions: {DATAFLOW_MACHINE} batch workers ({MACHINE_VCPUS} vCPU, {MACHINE_MEMORY_GB:g} GB, "
+              f"{WORKER_DISK_GB} GB standard PD with the Shuffle service), kept busy, so billed vCPU time = the "
+              f"CPU time per image measured here (one of these cores = one vCPU); ${PRICE_VCPU_HOUR}/vCPU-h, "
+              f"${PRICE_MEMORY_GB_HOUR}/GB-h memory, ${PRICE_PD_GB_HOUR}/GB-h PD, ${PRICE_SHUFFLE_GB}/GB "
+              f"Shuffle; reading from GCS instead of local files, job start-up (~3-4 min of workers) and "
+              f"storing the output ({mb / n * 1e6 / 1e6:.1f} TB) are left out; in-region GCS traffic is free")
+        print(f"  {'':<52} {'CPU/img':>10} {'vCPU-h':>8} {'workers$':>9} {'shuffle$':>8} {'GCS$':>6} {'total$':>8}")
+        print(dataflow_cost("our converter (Beam, in-process, start-up excluded)", ours_cpu, shuffled))
+        print(dataflow_cost("the seed's method (decode + Example + writer)", seed_cpu, shuffled))
+        print(dataflow_cost("the seed's method, records through a shuffle", seed_cpu, shuffled + mb / n * 1e6))
+        print(f"  (a frame through the reshuffle: {shuffled} bytes; image bytes never are)")
+
+
+def run_table(args: argparse.Namespace, target: str, out_dir: str, root: str, small: str, paths: list[str],
+              cores: int) -> dict[str, Cost]:
+    """Every method's cost per image with outputs under ``out_dir``; prints the table and its ratios."""
+    n = len(paths)
+    best = best_of(args.repeats, paths, {"a": (raw_copy, ()), "c": (our_encoder, (root,)),
+                                         "c+": (our_encoder, (root, True))}, out_dir)
+    per = {k: v.per(n) for k, v in best.items()}
+    if not args.skip_seed:
+        import tensorflow  # noqa: F401  (imported before timing: the seed's job had it loaded)
+
+        sample = paths[:min(args.seed_sample, n)]
+        per["b"] = timed(seed_method, sample, os.path.join(out_dir, "b.tfrecord")).per(len(sample))
+        os.remove(os.path.join(out_dir, "b.tfrecord"))
+    startups: dict[str, Cost] = {}
+    for mode in ("auto", *MODES):
+        sc = c = Cost(math.inf, math.inf)
+        for _ in range(args.beam_repeats):
+            s = convert(small, os.path.join(out_dir, "small-out"), mode)[1]
+            r = convert(root, os.path.join(out_dir, "out"), mode)[1]
+            sc, c = Cost(min(sc.wall, s.wall), min(sc.cpu, s.cpu)), Cost(min(c.wall, r.wall), min(c.cpu, r.cpu))
+        startups[mode] = sc
+        k = args.startup_images
+        per[f"d {mode}"] = Cost((c.wall - sc.wall) / (n - k), (c.cpu - sc.cpu) / (n - k))
+    rows = [("a raw-copy floor", "a"),
+            (f"b seed method (timed on {min(args.seed_sample, n)})", "b"),
+            ("c our encoder (default: no image hash)", "c"),
+            ("c+ our encoder with --image-sha256", "c+"),
+            (f"d Beam default (auto: {auto_mode(n)})", "d auto"),
+            *((f"d Beam {m}, {1 if m == 'in_memory' else cores} worker(s)", f"d {m}") for m in MODES)]
+    floor = per["a"]
+    where = "tmpfs /dev/shm" if target == "shm" else f"disk ({out_dir.rsplit('/', 1)[0]})"
+    print(f"\noutputs on {where}; per image, start-up excluded; best of {args.repeats} for a, c, c+, "
+          f"of {args.beam_repeats} for d:")
+    print(f"  {'method':<46} {'wall ms':>8} {'CPU ms':>7} {'img/s':>7} {'wall/a':>7} {'CPU/a':>6}")
+    for name, key in rows:
+        if key in per:
+            p = per[key]
+            print(f"  {name:<46} {p.wall * 1000:8.2f} {p.cpu * 1000:7.2f} {1 / p.wall:7.0f} "
+                  f"{p.wall / floor.wall:7.2f} {p.cpu / floor.cpu:6.2f}")
+    print("  Beam start-up (the run of %d images): %s" % (args.startup_images, ", ".join(
+        f"{m} {c.wall:.1f} s wall / {c.cpu:.1f} s CPU" for m, c in startups.items())))
+    d = per["d auto"]
+    print(f"  ratios at {n} images: Beam default wall/a {d.wall / floor.wall:.2f} (goal <= 1.5), CPU/a "
+          f"{d.cpu / floor.cpu:.2f} (goal <= 2); encoder c wall/a {per['c'].wall / floor.wall:.2f}, CPU/a "
+          f"{per['c'].cpu / floor.cpu:.2f}" + (f"; b/c wall {per['b'].wall / per['c'].wall:.0f}x" if "b" in per else ""))
+    return per
+
+
+def modes_table(sizes: list[int], tmp: str, drawn: list, out_root: str, cores: int) -> None:
+    """Whole-run wall and CPU of every DirectRunner mode at each size (start-up included: what a user waits)."""
+    print(f"\nDirectRunner modes, whole run (start-up included), outputs under {out_root}, {cores} cores:")
+    print(f"  {'images':>6} " + " ".join(f"{m:>24}" for m in MODES) + "   auto picks")
+    for size in sizes:
+        mode_root = os.path.join(tmp, f"modes{size}")
+        build(mode_root, size, min(len(drawn), size), drawn)
+        cells = []
+        for mode in MODES:
+            _, c = convert(mode_root, tempfile.mkdtemp(prefix="convert-bench-modes-", dir=out_root), mode)
+            cells.append(f"{c.wall:6.1f} s, {c.cpu:6.1f} s CPU")
+        print(f"  {size:>6} " + " ".join(f"{c:>24}" for c in cells) + f"   {auto_mode(size)}")
+        shutil.rmtree(mode_root)
 
 
 if __name__ == "__main__":
