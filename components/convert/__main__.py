@@ -104,7 +104,7 @@ def settings_from(args: argparse.Namespace, extra: list[str]) -> Settings:
 def main(argv: list[str] | None = None) -> int:
     configure()
     args, extra = parser().parse_known_args(argv)
-    from components.convert.outputs import format_summary
+    from components.convert.stats import format_summary
     from components.convert.pipeline import ConversionError, run
 
     try:

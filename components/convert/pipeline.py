@@ -22,7 +22,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from components.common import label_map, uris
 from components.convert import launcher
 from components.convert.options import Settings, beam_args, output_inside_source
-from components.convert.outputs import check_owned, format_summary, last_stats, publish
+from components.convert.outputs import check_owned, last_stats, publish
+from components.convert.stats import format_summary
 from components.convert.plan import Plan, make_plan
 from components.convert.transforms import (ERRORS, LOST, SENSORS, DedupeFrames, EncodeExamples, ErrorsFn,
                                            LostFilesFn, ReadFrames, StatsFn, lost_file, stage_units)

@@ -9,7 +9,7 @@ from typing import Any
 from components.common import uris
 from components.common.logs import configure
 from components.convert.options import Settings
-from components.convert.outputs import format_summary
+from components.convert.stats import format_summary
 from components.convert.pipeline import run
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from components.convert.outputs import format_summary
+from components.convert.stats import format_summary
 from components.convert.pipeline import ConversionError, convert
 from components.samples import generate
 from tests.components.convert.builders import BOX_ID, legacy_dataset
@@ -58,7 +58,7 @@ def test_a_dataset_without_definitions_counts_as_lost(tmp_path, caplog):
 
 
 def test_lost_images_counted_when_a_whole_file_skip_says_how_many(tmp_path):
-    from components.convert.outputs import build_stats
+    from components.convert.stats import build_stats
 
     context = {"source": "s", "format": "solo", "eval_pct": 20.0, "labels": {1: "cube"}, "annotation_files": 4}
     lost = {"count": 1, "images": 30, "unknown": 0, "files": [{"file": "f.json", "reason": "x", "images": 30}]}
@@ -204,7 +204,7 @@ def test_sensors_left_out_are_counted_per_sensor_and_not_rejected(tmp_path):
 
 
 def test_the_summary_names_at_most_three_files_per_reason():
-    from components.convert.outputs import build_stats
+    from components.convert.stats import build_stats
 
     context = {"source": "s", "format": "coco", "eval_pct": 20.0, "labels": {1: "cube"}, "annotation_files": 1}
     errors = [{"file": f"img_{i}.png", "stage": "encode", "reason": "missing_image", "detail": ""} for i in range(5)]
