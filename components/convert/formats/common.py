@@ -76,3 +76,13 @@ def label_spec(spec: Any, source: str) -> dict[int, str]:
 def natural_key(path: str) -> list:
     """Sort key that puts ``captures_2`` before ``captures_10``."""
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
+
+
+def by_folder(files: list[str], pattern: re.Pattern) -> dict[str, list[str]]:
+    """Files matching ``pattern`` keyed by its first group (the folder; ``""`` at the top), in listing order."""
+    groups: dict[str, list[str]] = {}
+    for f in files:
+        m = pattern.match(f)
+        if m:
+            groups.setdefault(m.group(1) or "", []).append(f)
+    return dict(sorted(groups.items()))

@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 import posixpath
 import re
-from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Iterator
 
-from components.convert.formats.common import (as_list, finite_number, kind, label_spec, lookup, natural_key,
+from components.convert.formats.common import (as_list, by_folder, finite_number, kind, label_spec, lookup, natural_key,
                                                require_list)
 from components.convert.frames import Box, DatasetRef, FormatError, Frame, Skip, UnsafePathError, safe_relpath
 
@@ -40,13 +39,8 @@ def detect(files: list[str], file_set: set[str]) -> list[DatasetRef]:
     Inside a ``Dataset*`` folder the root is that folder's parent; elsewhere it is chosen among
     the folder and its parents by the planner, from where the named images are.
     """
-    groups: dict[str, list[str]] = defaultdict(list)
-    for f in files:
-        m = _CAPTURES.match(f)
-        if m:
-            groups[m.group(1) or ""].append(f)
     out = []
-    for folder, captures in sorted(groups.items()):
+    for folder, captures in by_folder(files, _CAPTURES).items():
         definitions = posixpath.join(folder, "annotation_definitions.json")
         definitions = definitions if definitions in file_set else None
         captures = tuple(sorted(captures, key=natural_key))

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Iterator
 
-from components.convert.formats.common import (as_list, finite_number, kind, label_spec, lookup, natural_key,
+from components.convert.formats.common import (as_list, by_folder, finite_number, kind, label_spec, lookup, natural_key,
                                                require_list)
 from components.convert.frames import Box, DatasetRef, FormatError, Frame, Skip, UnsafePathError, safe_relpath
 
@@ -37,13 +36,8 @@ def _is_type(item: Any, suffix: str) -> bool:
 
 def detect(files: list[str], file_set: set[str]) -> list[DatasetRef]:
     """Datasets marked by ``sequence.N/stepK.frame_data.json`` (root: the sequence folders' parent)."""
-    groups: dict[str, list[str]] = defaultdict(list)
-    for f in files:
-        m = _FRAME.match(f)
-        if m:
-            groups[m.group(1) or ""].append(f)
     out = []
-    for root, frames in sorted(groups.items()):
+    for root, frames in by_folder(files, _FRAME).items():
         definitions = posixpath.join(root, "annotation_definitions.json")
         out.append(DatasetRef(NAME, root, tuple(sorted(frames, key=natural_key)),
                               definitions if definitions in file_set else None))
