@@ -22,11 +22,11 @@ least that many within the accelerator's limit: n1-standard-4 for 1 T4/P4/P100/V
 g2-standard-4 for 1 L4. Fixed-shape families have one type per count. CPU-only jobs get n1-standard-16, the
 tutorial's master.
 
-Why 4: the input pipeline (PNG decode and Model Garden's RetinaNet parser at 1024x1280) takes about
-175 ms of CPU per image (``benchmarks/input_bench.py``, 5.7 images/s per core), and at published step
+Why 4: the input pipeline (PNG decode and Model Garden's RetinaNet parser at 1024x1280) takes 170-185
+ms of CPU per image (``benchmarks/input_bench.py``, about 6 images/s per core), and at published step
 rates (detectron2's RetinaNet R50-FPN, 10 images/s on a V100, scaled to 1024x1280: 6.5 images/s) one
 V100 needs 2 vCPUs, a T4, P100 or L4 one; 4 leave the evaluator and the host loop room. A100 and H100
-machines come with 12 and 26 vCPUs per GPU, above the 3 and 6 they need.
+machines come with 12 and 26 vCPUs per GPU, above the 3 and 5-6 they need.
 """
 from __future__ import annotations
 
