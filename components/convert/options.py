@@ -39,11 +39,8 @@ class Settings:
     sensor: tuple[str, ...] = ()  # sensor ids to read (empty: every sensor with 2D boxes)
     label_map: str | None = None  # reference label_map.pbtxt: ids by class name
     runner: str = "DirectRunner"
-    # DirectRunner: "auto" runs small sources in-process and large ones with one worker process
-    # per core (see AUTO_PROCESSES_FROM). Measured by benchmarks/convert_bench.py on 2 cores:
-    # 2,000 images of 2.8 MB at 181 images/s with processes against 68 in-process in one run,
-    # within run-to-run noise of each other (11-14 s) in another where the disk was the limit;
-    # 60 small images took 8.8 s with processes, 1.7 s without.
+    # DirectRunner: "auto" picks the mode measured fastest for the source's size and this
+    # machine's cores (auto_mode; figures in the README's benchmark section).
     direct_num_workers: int = 0
     direct_running_mode: str = "auto"
     # DataflowRunner

@@ -21,7 +21,7 @@ def test_gpu_job_is_one_pool_running_the_trainer_with_every_flag(monkeypatch):
     settings = gpu_settings()
     job = custom_job(settings, VERTEX)
     [pool] = job["job_spec"]["worker_pool_specs"]
-    assert pool["machine_spec"] == {"machine_type": "n1-standard-8", "accelerator_type": "NVIDIA_TESLA_P100",
+    assert pool["machine_spec"] == {"machine_type": "n1-standard-4", "accelerator_type": "NVIDIA_TESLA_P100",
                                     "accelerator_count": 1}
     assert pool["replica_count"] == 1 and pool["disk_spec"]["boot_disk_size_gb"] == 100
     container = pool["container_spec"]
@@ -72,8 +72,8 @@ def test_more_machines_add_a_worker_pool():
 
 
 @pytest.mark.parametrize("kind, count, expected", [
-    ("", 0, "n1-standard-16"), ("NVIDIA_TESLA_T4", 4, "n1-standard-32"), ("NVIDIA_TESLA_V100", 1, "n1-standard-8"),
-    ("NVIDIA_L4", 1, "g2-standard-8"), ("NVIDIA_TESLA_A100", 8, "a2-highgpu-8g"),
+    ("", 0, "n1-standard-16"), ("NVIDIA_TESLA_T4", 4, "n1-standard-16"), ("NVIDIA_TESLA_V100", 1, "n1-standard-4"),
+    ("NVIDIA_L4", 1, "g2-standard-4"), ("NVIDIA_TESLA_A100", 8, "a2-highgpu-8g"),
     ("NVIDIA_TESLA_A100", 16, "a2-megagpu-16g"), ("NVIDIA_H100_80GB", 1, "a3-highgpu-1g"),
     ("NVIDIA_H200_141GB", 8, "a3-ultragpu-8g"), ("TPU_V3", 8, "cloud-tpu")])
 def test_default_machine_types_fit_the_gpu(kind, count, expected):
