@@ -97,3 +97,16 @@ def safe_relpath(path: object, source: str = "") -> str:
     if not parts:
         raise UnsafePathError(f"{where}empty file name {path!r}")
     return "/".join(parts)
+
+
+@dataclass(frozen=True)
+class DatasetPlan:
+    """One dataset as the planner fixed it: where it is, which box definition and labels it uses."""
+
+    ref: DatasetRef
+    definition_id: str | None  # the box definition (legacy, SOLO)
+    spec: dict[int, str]  # source label id -> name
+    native_size: tuple[int, int] | None = None  # boxes drawn in these pixels, not the stored images'
+    sensors: tuple[str, ...] = ()  # --sensor: the sensor ids to read (empty: every sensor with 2D boxes)
+    local_root: str | None = None  # a local source's real path: images must not resolve outside it
+    repeats: frozenset[str] = frozenset()  # image keys an earlier annotation file already holds

@@ -18,7 +18,7 @@ from components.common import uris
 from components.convert.discover import (DatasetRef, coco_name, detection_files, discover, image_prefix,
                                          locate_images)
 from components.convert.formats import REGISTRY, coco, solo
-from components.convert.frames import FormatError, Frame, Skip, UnsafePathError, safe_relpath
+from components.convert.frames import DatasetPlan, FormatError, Frame, Skip, UnsafePathError, safe_relpath
 from components.convert.images import ImageError, image_info
 from components.convert.labels import merge_specs
 
@@ -27,17 +27,6 @@ logger = logging.getLogger(__name__)
 
 class NoDatasetError(ValueError):
     """Nothing convertible was found under the source."""
-
-
-@dataclass(frozen=True)
-class DatasetPlan:
-    ref: DatasetRef
-    definition_id: str | None  # the box definition (legacy, SOLO)
-    spec: dict[int, str]  # source label id -> name
-    native_size: tuple[int, int] | None = None  # boxes drawn in these pixels, not the stored images'
-    sensors: tuple[str, ...] = ()  # --sensor: the sensor ids to read (empty: every sensor with 2D boxes)
-    local_root: str | None = None  # a local source's real path: images must not resolve outside it
-    repeats: frozenset[str] = frozenset()  # image keys an earlier annotation file already holds
 
 
 @dataclass(frozen=True)

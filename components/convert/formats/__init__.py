@@ -5,13 +5,11 @@ Each module is a ``Format``: the planner and the workers reach a format only thr
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 from components.convert.formats import coco, perception, solo, unity_real
-from components.convert.frames import DatasetRef, Frame, Skip
+from components.convert.frames import DatasetPlan, DatasetRef, Frame, Skip
 
-if TYPE_CHECKING:
-    from components.convert.plan import DatasetPlan
 
 
 class Format(Protocol):

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 from components.convert.formats.common import as_list, finite_number, kind, label_spec, lookup, require_list, show
 
-from components.convert.frames import Box, DatasetRef, FormatError, Frame, Skip, UnsafePathError, safe_relpath
+from components.convert.frames import Box, DatasetPlan, DatasetRef, FormatError, Frame, Skip, UnsafePathError, safe_relpath
 
-if TYPE_CHECKING:
-    from components.convert.plan import DatasetPlan
 
 NAME = "coco"
 BY_CONTENT = True  # found by reading JSON files (recognizes)

@@ -9,14 +9,12 @@ from __future__ import annotations
 import logging
 import posixpath
 import re
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 from components.convert.formats.common import (as_list, by_folder, finite_number, kind, label_spec, lookup, natural_key,
                                                require_list)
-from components.convert.frames import Box, DatasetRef, FormatError, Frame, Skip, UnsafePathError, safe_relpath
+from components.convert.frames import Box, DatasetPlan, DatasetRef, FormatError, Frame, Skip, UnsafePathError, safe_relpath
 
-if TYPE_CHECKING:
-    from components.convert.plan import DatasetPlan
 
 logger = logging.getLogger(__name__)
 

@@ -3,13 +3,11 @@ labels in ``annotation_definitions.json`` beside it. The readers live in ``coco`
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
-from components.convert.formats import coco
-from components.convert.frames import DatasetRef, Frame, Skip
+import components.convert.formats.coco as coco
+from components.convert.frames import DatasetPlan, DatasetRef, Frame, Skip
 
-if TYPE_CHECKING:
-    from components.convert.plan import DatasetPlan
 
 NAME = "unity-real"
 BY_CONTENT = True  # found by reading JSON files (recognizes)
