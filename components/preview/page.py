@@ -58,9 +58,12 @@ def _grid(summary: DatasetSummary) -> str:
             jpeg = drawing.render(ex.encoded, [(boxes, drawing.GROUND_TRUTH, False)], max_side=480)
             with Image.open(io.BytesIO(ex.encoded)) as image:
                 actual = image.size
-        except OSError as err:
-            summary.problem("image/encoded does not decode", ex.filename)
-            figures.append(f"<figure><figcaption>{pages.esc(ex.filename)}: cannot decode ({pages.esc(err)})"
+        # Pillow raises OSError for damaged data, DecompressionBombError for an implausible size and
+        # ValueError or SyntaxError for some malformed headers: each is a record to name, not a crash.
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+            where = f"{ex.filename} (record {ex.source_id or '?'} in {ex.file.rsplit('/', 1)[-1]})"
+            summary.problem("image/encoded does not decode", where)
+            figures.append(f"<figure><figcaption>{pages.esc(where)}: cannot decode ({pages.esc(err)})"
                            "</figcaption></figure>")
             continue
         if actual != (ex.width, ex.height):

@@ -164,3 +164,33 @@ def test_preview_data_may_be_the_convert_output_folder(converted, tmp_path):
     out, stats = converted
     summary = write_preview(str(out), str(tmp_path / "p.html"), str(out / "label_map.pbtxt"), str(out / "stats.json"))
     assert dict(summary.per_split) == {k: v for k, v in stats["examples"].items() if v}
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A PNG whose header declares ``width`` x ``height`` over a few bytes of data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def test_images_that_do_not_decode_are_named_not_raised(tmp_path):
+    good = builders.example(50, 50, [Shape(1, 0, 0, 10, 10)], 1, "good.png")
+    bomb = tf.train.Example.FromString(builders.example(50, 50, [], 2, "bomb.png"))
+    bomb.features.feature["image/encoded"].bytes_list.value[0] = bomb_png(100000, 100000)
+    garbage = tf.train.Example.FromString(builders.example(50, 50, [], 3, "garbage.png"))
+    garbage.features.feature["image/encoded"].bytes_list.value[0] = b"\x89PNG\r\n\x1a\n" + b"\x07" * 300
+    path = builders.write_records(str(tmp_path / "r.tfrecord"),
+                                  [good, bomb.SerializeToString(), garbage.SerializeToString()])
+    out = tmp_path / "p.html"
+    summary = write_preview(path, str(out), builders.label_map_file(str(tmp_path / "l.pbtxt")), num_images=3)
+    assert summary.problems["image/encoded does not decode"] == 2
+    page = Page(out.read_text())
+    assert len(page.data_images("image/jpeg")) == 1
+    text = out.read_text()
+    for name in ("bomb.png", "garbage.png"):
+        assert f"{name} (record" in text and "r.tfrecord" in text
