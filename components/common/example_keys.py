@@ -1,7 +1,7 @@
 """The ``tf.train.Example`` feature keys of a detection record (formats.md 5.1), in one place.
 
 The convert step writes them (``components/convert/examples.py``); evaluate and the preview read
-them (``components/evaluate/records.py``, ``example.py``). Model Garden's ``TfExampleDecoder``
+them (``components/evaluate/records.py``, ``components/common/example.py``). Model Garden's ``TfExampleDecoder``
 reads the same names, so they are part of the record contract, not a choice of this project.
 """
 from __future__ import annotations

@@ -190,6 +190,18 @@ def read(uri: str) -> dict[int, str]:
     return parse_csv(text, uri) if uri.lower().endswith(".csv") else parse_pbtxt(text, uri)
 
 
+def read_label_map(uri: str) -> dict[int, str]:
+    """``read`` for a user's ``--label-map``: a missing file is a ValueError naming the flag.
+
+    Raises:
+        ValueError: the file is missing; ``LabelMapError`` (a ValueError) names the line of a malformed one.
+    """
+    try:
+        return read(uri)
+    except FileNotFoundError as err:
+        raise ValueError(f"--label-map {uri!r}: no such file") from err
+
+
 def num_classes(labels: Mapping[int, str]) -> int:
     """Model Garden's ``num_classes``: the highest id plus the background slot."""
     return max(labels) + 1

@@ -98,7 +98,7 @@ def _evaluate(argv: list[str]) -> int:
 
 def _preview(argv: list[str]) -> int:
     args = preview_parser().parse_args(argv)
-    from components.evaluate.preview import write_preview
+    from components.preview.preview import write_preview
 
     summary = write_preview(args.data, args.output, args.label_map, args.stats,
                             max_records=args.max_records, num_images=args.num_images)

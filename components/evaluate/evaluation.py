@@ -19,8 +19,8 @@ from typing import Iterable, Sequence
 from components.common import coco_truth, uris
 from components.common.coco_truth import GroundTruth, RecordTruth
 from components.common.logs import Progress
-from components.evaluate import drawing
-from components.evaluate.labels import read_label_map
+from components.preview import drawing
+from components.common.label_map import read_label_map
 from components.evaluate.metrics import SUMMARY_NAMES, CocoMetrics, Gate, check_gate, evaluate_coco
 from components.evaluate.choices import BOX_COORDINATES, SIGNATURES
 from components.evaluate.hardest import Hardest, count_errors

@@ -17,8 +17,8 @@ import tensorflow as tf
 
 from components.common import example_keys as keys
 from components.common import manifest
-from components.evaluate.example import Example, example_from_features
-from components.evaluate.plain_records import match_files
+from components.common.example import Example, example_from_features
+from components.common.plain_records import match_files
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from components.evaluate import charts, drawing, pages
+from components.evaluate import charts
+from components.preview import drawing, pages
 from components.evaluate.metrics import CocoMetrics, Gate
 
 MAX_OPEN_ROWS = 20

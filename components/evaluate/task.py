@@ -8,7 +8,7 @@ from typing import Any
 from components.common import manifest, uris
 from components.common.logs import configure
 from components.evaluate.evaluation import Settings, evaluate
-from components.evaluate.preview import preview_examples
+from components.preview.preview import preview_examples
 
 logger = logging.getLogger(__name__)
 

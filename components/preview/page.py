@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import math
 
-from components.evaluate import pages
+from components.preview import pages
 from components.preview import charts, drawing
 from components.preview.summary import DatasetSummary
 

@@ -18,8 +18,8 @@ import logging
 from typing import Sequence
 
 from components.common import manifest, uris
-from components.evaluate.labels import read_label_map
-from components.evaluate.plain_records import read_examples
+from components.common.label_map import read_label_map
+from components.common.plain_records import read_examples
 from components.preview.page import render_preview
 from components.preview.summary import DatasetSummary, summarize
 

@@ -9,7 +9,7 @@ from typing import Iterable
 
 import numpy as np
 
-from components.evaluate.example import Example
+from components.common.example import Example
 
 MAX_BOX_POINTS = 20000
 MAX_PROBLEM_EXAMPLES = 5

@@ -8,7 +8,8 @@ from components.convert.examples import encode
 from components.convert.frames import Box, Frame
 from components.convert.outputs import coco_ground_truth as convert_ground_truth
 from components.convert.transforms import Written
-from components.evaluate import plain_records, records
+from components.common import plain_records
+from components.evaluate import records
 from components.evaluate.evaluation import coco_ground_truth as evaluate_ground_truth
 from tests.components.convert.helpers import png_bytes
 

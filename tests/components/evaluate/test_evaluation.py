@@ -6,7 +6,7 @@ import pytest
 
 from components.common import manifest, uris
 from components.evaluate.evaluation import Settings, coco_ground_truth, evaluate, summary_lines, write_outputs
-from components.evaluate.labels import read_label_map
+from components.common.label_map import read_label_map
 from components.evaluate.metrics import SUMMARY_NAMES
 from components.evaluate.records import read_examples
 from tests.components.evaluate import builders

@@ -2,7 +2,7 @@ import io
 
 from PIL import Image
 
-from components.evaluate import drawing
+from components.preview import drawing
 from components.evaluate.metrics import check_gate, evaluate_coco
 from components.evaluate.report import Sample, render_report
 from tests.components.evaluate import builders

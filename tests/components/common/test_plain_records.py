@@ -4,8 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from components.common import manifest
-from components.evaluate import plain_records, records
+from components.common import manifest, plain_records
+from components.evaluate import records
 from tests.conftest import EMULATOR_BUCKET, upload_tree
 
 

@@ -12,7 +12,7 @@ from typing import Iterator, Sequence
 
 from components.common import uris
 from components.common.tfrecords import RecordError, iter_records, parse_example
-from components.evaluate.example import Example, example_from_features
+from components.common.example import Example, example_from_features
 
 logger = logging.getLogger(__name__)
 

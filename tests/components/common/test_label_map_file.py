@@ -1,6 +1,6 @@
 import pytest
 
-from components.evaluate.labels import LabelMapError, parse_csv, read_label_map
+from components.common.label_map import LabelMapError, parse_csv, read_label_map
 
 
 def test_reads_pbtxt_and_csv(tmp_path):
