@@ -47,7 +47,7 @@ def test_parameters_have_the_seed_defaults(compiled):
     params = spec_of(compiled)["root"]["inputDefinitions"]["parameters"]
     defaults = typed_defaults(params)
     assert defaults["eval_pct"] == 20.0 and defaults["training_preset"] == "seed"
-    assert defaults["accelerator_type"] == "NVIDIA_TESLA_P100" and defaults["accelerator_count"] == 1
+    assert defaults["accelerator_type"] == "NVIDIA_A100_80GB" and defaults["accelerator_count"] == 1
     assert defaults["machine_type"] == ""  # derived from the accelerator
     # The training flags are unset; the seed preset fills them in, as the train step builds its settings.
     train = next(s for s in STEPS if s.task == "Train RetinaNet")
