@@ -58,6 +58,8 @@ def synthdet_pipeline(
     eval_pct: float = 20.0,
     dataset_format: str = "auto",
     max_bad_fraction: float = 0.05,
+    max_dropped_box_fraction: float = 0.05,
+    sensor: str = "",  # comma-separated sensor ids to read; "" = every sensor with 2D boxes
     convert_runner: str = "DataflowRunner",
     project: str = "",
     region: str = "us-central1",
@@ -116,7 +118,8 @@ def synthdet_pipeline(
                 service_account=service_account, sdk_container_image=image_for("convert"),
                 extra_beam_args=convert_extra_beam_args)
     examples = convert(source=source, eval_pct=eval_pct, dataset_format=dataset_format,
-                       max_bad_fraction=max_bad_fraction, **beam)
+                       max_bad_fraction=max_bad_fraction, max_dropped_box_fraction=max_dropped_box_fraction,
+                       sensor=sensor, **beam)
     examples.set_display_name("Convert to TFRecords").set_caching_options(True)
 
     trained = train(

@@ -151,7 +151,8 @@ STEPS = (
         "api_url": "usim_api_url", "buckets_root": "buckets_root", "poll_interval": "transfer_poll_interval",
     }, check_transfer, constants={"skip_if_present": True}, when=_from_unity),
     Step("Convert to TFRecords", "convert", {
-        "eval_pct": "eval_pct", "dataset_format": "dataset_format", "max_bad_fraction": "max_bad_fraction", **_BEAM,
+        "eval_pct": "eval_pct", "dataset_format": "dataset_format", "max_bad_fraction": "max_bad_fraction",
+        "max_dropped_box_fraction": "max_dropped_box_fraction", "sensor": "sensor", **_BEAM,
     }, check_convert, images={"sdk_container_image": "convert"}, renamed=_CONVERT_FIELDS),
     Step("Convert real photos", "convert", {"source": "real_dataset_uri", **_BEAM}, check_real_convert,
          constants={"eval_pct": 100.0}, images={"sdk_container_image": "convert"}, renamed=_CONVERT_FIELDS,

@@ -44,6 +44,7 @@ def test_eval_pct_100_is_accepted_as_the_converter_accepts_it(defaults):
 
 @pytest.mark.parametrize("given, parameter, text", [
     ({"max_bad_fraction": 2.0}, "max_bad_fraction", "expected a fraction in [0, 1]"),
+    ({"max_dropped_box_fraction": -0.1}, "max_dropped_box_fraction", "expected a fraction"),
     ({"dataset_format": "cocoa"}, "dataset_format", "expected one of auto"),
     ({"convert_runner": "Flink"}, "convert_runner", "expected one of DirectRunner, DataflowRunner"),
     ({"dataflow_max_workers": -2}, "dataflow_max_workers", "worker count"),
