@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 import re
 import reprlib
-from typing import Any
+from typing import Any, Callable
 
-from components.convert.frames import FormatError
+from components.convert.frames import Box, FormatError
 
 _short = reprlib.Repr()
 _short.maxlevel, _short.maxstring, _short.maxother = 3, 60, 60
@@ -86,3 +86,20 @@ def by_folder(files: list[str], pattern: re.Pattern) -> dict[str, list[str]]:
         if m:
             groups.setdefault(m.group(1) or "", []).append(f)
     return dict(sorted(groups.items()))
+
+
+def boxes_of(annotations: list, where: str, to_box: Callable[[Any], Box | str]) -> tuple[list, list] | str:
+    """(boxes, drop reasons) from the ``values`` of a capture's box annotations.
+
+    ``to_box`` turns one value into a Box or the reason it was dropped. Returns a sentence naming
+    the problem instead when an annotation's ``values`` is not a list.
+    """
+    boxes, dropped = [], []
+    for annotation in annotations:
+        values = as_list(annotation.get("values"))
+        if values is None:
+            return f"{where}: box 'values' is {kind(annotation.get('values'))}, expected a list"
+        for value in values:
+            box = to_box(value)
+            (boxes if isinstance(box, Box) else dropped).append(box)
+    return boxes, dropped

@@ -10,7 +10,7 @@ import posixpath
 import re
 from typing import Any, Iterator
 
-from components.convert.formats.common import (as_list, by_folder, finite_number, kind, label_spec, lookup, natural_key,
+from components.convert.formats.common import (as_list, boxes_of, by_folder, finite_number, kind, label_spec, lookup, natural_key,
                                                require_list)
 from components.convert.frames import Box, DatasetPlan, DatasetRef, FormatError, Frame, Skip, UnsafePathError, safe_relpath
 
@@ -133,18 +133,11 @@ def parse_frame(doc: Any, source: str, sequence_dir: str, definition_id: str | N
         if not annotations:
             yield Skip(path, "no_box_annotation", f"{where} has no {BOX_TYPE}")
             continue
-        boxes, dropped, bad = [], [], None
-        for annotation in annotations:
-            values = as_list(annotation.get("values"))
-            if values is None:
-                bad = f"{where}: box 'values' is {kind(annotation.get('values'))}, expected a list"
-                break
-            for value in values:
-                box = _box(value, labels)
-                (boxes if isinstance(box, Box) else dropped).append(box)
-        if bad:
-            yield Skip(path, "bad_capture", bad)
+        found = boxes_of(annotations, where, lambda value: _box(value, labels))
+        if isinstance(found, str):
+            yield Skip(path, "bad_capture", found)
             continue
+        boxes, dropped = found
         yield Frame(path=path, boxes=tuple(boxes), source=source, stated_size=_size(capture.get("dimension")),
                     dropped=tuple(dropped), group=sequence_dir or None, sensor=sensor)
 
