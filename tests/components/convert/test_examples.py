@@ -43,6 +43,16 @@ def test_record_has_the_contract_keys_and_values(tmp_path):
     assert encoded.size == sum(len(c) for c in encoded.chunks)
 
 
+def test_a_record_is_the_image_bytes_between_two_joined_chunks(tmp_path):
+    # A 200x200 noise PNG is over 64 KiB: it stays one chunk, the very object read, and every small
+    # field before and after it is joined, so writing and checking a record costs three calls.
+    data = png_bytes(200, 200)
+    frame = Frame("k", tuple(Box(i, i, 5, 5, "a") for i in range(40)), "c.json")
+    encoded = encode("k", frame, data, {"a": 1})
+    assert len(encoded.chunks) == 3 and encoded.chunks[1] is data
+    assert len(parse(encoded, tmp_path)["image/object/bbox/xmin"].float_list.value) == 40
+
+
 def test_negative_example_has_empty_lists(tmp_path):
     f = parse(encode("a.jpg", Frame("a.jpg", (), "c.json"), jpeg_bytes(), {}), tmp_path)
     assert f["image/format"].bytes_list.value == [b"jpeg"]
