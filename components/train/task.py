@@ -14,8 +14,7 @@ from components.common import uris
 from components.common.logs import configure
 from components.train import job_spec, launcher, model_garden, preflight
 from components.train.job_spec import Vertex
-from components.train.model_garden import MAX_LEVEL
-from components.train.settings import Settings, SettingsError, pad_to_multiple
+from components.train.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +104,7 @@ def run_task(train_data: Any, eval_data: Any, label_map: Any, examples: Any, mod
     model.uri = layout.saved_model_dir
     model.metadata.update({
         "framework": "tensorflow", "signatures": ["serving_default", "serving_tf_example"],
-        "input_size": list(pad_to_multiple(settings.image_hw, 2 ** MAX_LEVEL)),
+        "input_size": list(model_garden.input_size(settings)),
         "label_map": uris.join(layout.export_dir, "label_map.pbtxt"), "export_dir": layout.export_dir,
         "preset": settings.preset,
     })

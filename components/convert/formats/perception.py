@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 NAME = "perception"
 BY_CONTENT = False  # found from the listing (detect)
-LOOKED_FOR = "Perception datasets (Dataset*/captures_*.json)"
+LOOKED_FOR = "Perception datasets (captures_NNN.json in any folder)"
 SKIP_REASONS = frozenset({"bad_capture", "unsafe_path", "no_box_annotation", "sensor_without_boxes",
                           "sensor_not_selected"})
 _CAPTURES = re.compile(r"^(?:(.*)/)?captures_\d+\.json$")

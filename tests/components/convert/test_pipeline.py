@@ -93,7 +93,7 @@ def test_errors_jsonl_lists_the_first_problems_per_reason_and_stats_count_all(tm
 
 def test_nothing_convertible_says_what_was_looked_for(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(NoDatasetError, match="looked for Perception"):
+    with pytest.raises(NoDatasetError, match=r"looked for Perception datasets \(captures_NNN.json in any folder\)"):
         convert(str(tmp_path))
     with pytest.raises(NoDatasetError, match="does not exist"):
         convert(str(tmp_path / "nope"))
