@@ -22,6 +22,7 @@ from components.common.images import image_for
 from components.convert.component import convert
 from components.evaluate.component import evaluate, preview
 from components.train.component import train
+from components.train.settings import PRESETS
 from components.transfer.component import transfer
 from components.workflow.component import pass_dataset_uri, serving_model
 
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("demo", help="run the whole pipeline locally on the generated sample")
     d.add_argument("--workdir", default="demo_output")
     d.add_argument("--images", type=int, default=300, help="sample images (default 300)")
-    d.add_argument("--max-steps", type=int, default=500, help="training steps (default 500)")
+    d.add_argument("--max-steps", type=int, default=PRESETS["local"]["max_steps"],
+                   help="training steps (default: the local preset's, %(default)s)")
     s = sub.add_parser("submit", help="submit the compiled pipeline to Vertex AI Pipelines")
     s.add_argument("--project", required=True)
     s.add_argument("--region", required=True)

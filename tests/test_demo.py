@@ -1,6 +1,6 @@
 """The whole compiled pipeline on the KFP local runner: emulator -> transfer -> convert -> train -> evaluate.
 
-One run of the demo as ``make demo`` runs it (300 images, 500 steps: minutes on two cores).
+One run of the demo as ``make demo`` runs it (300 images, the local preset's 400 steps: minutes on two cores).
 """
 import glob
 import io
@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.common import manifest
-from components.workflow.demo import TRAIN_SEED, DemoResult, run_demo, summary
+from components.workflow.demo import LOCAL, TRAIN_SEED, DemoResult, run_demo, summary
 from pipeline import compile_pipeline
 from tests.components.evaluate.test_evaluation import pycocotools_summary
 
@@ -47,7 +47,8 @@ def check_demo(result: DemoResult, workdir: str, console: str) -> None:
     lines = console.splitlines()
     assert lines[0].startswith("Demo in") and result.log in lines[0]
     assert [line[:5] for line in lines[1:]] == [f"[{n}/6]" for n in range(1, 7)]
-    assert all(line.endswith(" s") for line in lines[1:]) and "500/500 steps" in lines[5]
+    steps = LOCAL["max_steps"]
+    assert all(line.endswith(" s") for line in lines[1:]) and f"{steps}/{steps} steps" in lines[5]
     assert "KFP Executor" not in console and "KFP Executor" in open(result.log).read()
     assert "mAP@0.5" in summary(result)
 

@@ -18,6 +18,11 @@ original image: multiply by its height and width for pixels), ``detection_scores
 (original hw, model-input hw, yx scale, yx offset). The export sets Model Garden's
 ``task.export_config.output_normalized_coordinates`` so that a client of a deployed endpoint needs
 nothing but the boxes; the export's params.yaml records it, and the evaluate step reads it there.
+
+Non-maximum suppression in the export is Model Garden's ``batched`` (TensorFlow's combined NMS
+kernel), not the training config's ``v2``: ``v2`` is written for TPUs, and on a CPU, where the
+evaluate step and the serving image run, it took 0.2-0.4 s per image against 0.03 s, with the same
+detections.
 """
 from __future__ import annotations
 
@@ -58,12 +63,17 @@ def load_params(model_dir: str, overrides: dict | None = None):
     return params
 
 
-def export_overrides(normalized: bool = True) -> dict:
+SERVING_NMS = "batched"
+
+
+def export_overrides(normalized: bool = True, nms: str = SERVING_NMS) -> dict:
     """The export-only part of the config; Model Garden writes it into the export's params.yaml."""
-    return {"task": {"export_config": {"output_normalized_coordinates": normalized}}}
+    return {"task": {"export_config": {"output_normalized_coordinates": normalized},
+                     "model": {"detection_generator": {"nms_version": nms}}}}
 
 
-def export(model_dir: str, export_dir: str, label_map: str | None = None, normalized: bool = True) -> str:
+def export(model_dir: str, export_dir: str, label_map: str | None = None, normalized: bool = True,
+           nms: str = SERVING_NMS) -> str:
     """Export the latest checkpoint in ``model_dir``; returns the SavedModel directory.
 
     Args:
@@ -72,6 +82,7 @@ def export(model_dir: str, export_dir: str, label_map: str | None = None, normal
         label_map: label_map.pbtxt to copy beside the SavedModel.
         normalized: boxes in [0, 1] of the original image; False keeps Model Garden's default,
             pixels of the resized model input (mapped back with ``image_info``).
+        nms: Model Garden's ``nms_version`` for the export (see the module's docstring).
     """
     import tensorflow as tf
     import tf_keras
@@ -80,7 +91,7 @@ def export(model_dir: str, export_dir: str, label_map: str | None = None, normal
     checkpoint = tf.train.latest_checkpoint(model_dir)
     if not checkpoint:
         raise FileNotFoundError(f"no checkpoint in {model_dir}")
-    params = load_params(model_dir, export_overrides(normalized))
+    params = load_params(model_dir, export_overrides(normalized, nms))
     tf_keras.mixed_precision.set_global_policy("float32")
     size = list(params.task.model.input_size[:2])
     logger.info("Exporting %s (input %s, %s boxes) -> %s/saved_model", checkpoint, size,

@@ -1,6 +1,6 @@
 """The whole pipeline on this machine: sample data, Unity Simulation emulator, kfp local runner.
 
-    python pipeline.py demo [--workdir demo_output] [--images 300] [--max-steps 500]
+    python pipeline.py demo [--workdir demo_output] [--images 300] [--max-steps 400]
 
 Generates the sample run execution into the emulator's store, starts the emulator on a free
 loopback port, compiles the pipeline, and runs the compiled spec with KFP's SubprocessRunner:
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Callable, TextIO
 
 from components.common.logs import FORMAT
+from components.train.settings import PRESETS
 from components.workflow.console import Steps, TaskLog
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ DEMO_BUCKET = "synthdet-demo"
 DEMO_TOKEN_ENV = "USIM_ACCESS_TOKEN"
 SAMPLE_SEED = 0
 TRAIN_SEED = 0
+LOCAL = PRESETS["local"]
 # The KFP tasks a demo runs, as its console lines name them.
 TASK_LABELS = {"transfer": "Transfer from the Unity Simulation emulator",
                "convert": "Convert to TFRecords (DirectRunner) and preview",
@@ -52,16 +54,17 @@ def local_arguments(sample, api_url: str, buckets_root: str, max_steps: int) -> 
         "run_execution_id": sample.run_execution_id, "bucket": DEMO_BUCKET,
         "usim_api_url": api_url, "buckets_root": buckets_root, "transfer_poll_interval": 1.0,
         "convert_runner": "DirectRunner", "training_mode": "local", "training_preset": "local",
-        # The trainer's "local" preset (ResNet-18, 256x256, batch 8) fills in the other flags.
+        # The trainer's "local" preset (ResNet-18, 192x256, batch 8, Adam) fills in the other flags.
         "max_steps": max_steps, "train_steps_per_eval": max_steps,
-        "warmup_steps": max(1, min(100, max_steps // 5)), "upload_model": False,
+        "warmup_steps": max(1, min(LOCAL["warmup_steps"], max_steps // 5)), "upload_model": False,
         # A seeded, deterministic run that does not evaluate while it trains: the evaluate step
         # scores the exported model once (components/train/trainer.py reads both keys).
         "params_override": f"task.train_data.seed={TRAIN_SEED},trainer.validation_steps=0",
     }
 
 
-def run_demo(workdir: str, compile_spec: Callable[[str], str], images: int = 300, max_steps: int = 500,
+def run_demo(workdir: str, compile_spec: Callable[[str], str], images: int = 300,
+             max_steps: int = LOCAL["max_steps"],
              width: int = 320, height: int = 240, console: TextIO | None = None) -> DemoResult:
     """Run the demo in ``workdir`` (replaced); returns where its results are.
 

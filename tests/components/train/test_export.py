@@ -119,6 +119,28 @@ def test_served_boxes_times_the_image_size_are_evaluates_input_pixel_boxes(train
     assert compared > 0
 
 
+@pytest.mark.slow
+def test_the_export_suppresses_with_cpu_kernels_and_keeps_the_training_configs_detections(trained, keep_all,
+                                                                                         tmp_path):
+    normalized_dir, _ = keep_all
+    with open(os.path.join(normalized_dir, "params.yaml")) as f:
+        assert yaml.safe_load(f)["task"]["model"]["detection_generator"]["nms_version"] == "batched"
+    # The same checkpoint exported with the training config's TPU-shaped NMS gives the same detections.
+    model_dir = os.path.join(os.path.dirname(normalized_dir), "model")
+    tpu_shaped = Detector(export(model_dir, str(tmp_path / "v2"), nms="v2"), signature="serving_default")
+    served = Detector(normalized_dir, signature="serving_default")
+    examples = list(read_examples(os.path.join(trained["data"], "eval", "*.tfrecord"), decode=True, limit=4))
+    compared = 0
+    for batch in group_batches(examples, 2):
+        for a, b in zip(served.detect(batch), tpu_shaped.detect(batch)):
+            order_a, order_b = np.lexsort((a.classes, -a.scores)), np.lexsort((b.classes, -b.scores))
+            np.testing.assert_array_equal(a.classes[order_a], b.classes[order_b])
+            np.testing.assert_allclose(a.scores[order_a], b.scores[order_b], atol=1e-5)
+            np.testing.assert_allclose(a.boxes[order_a], b.boxes[order_b], atol=1e-3)
+            compared += len(a)
+    assert compared > 0
+
+
 def test_export_refuses_a_model_dir_without_training(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         export(str(tmp_path), str(tmp_path / "export"))

@@ -58,7 +58,9 @@ def test_local_preset_is_small_and_offline():
     settings = Settings.create("local", **BASE)
     params = build_params(settings, Runtime("one_device"), 4, None)
     model = params.task.model
-    assert list(model.input_size) == [256, 256, 3] and model.backbone.resnet.model_id == 18
+    # 192x256 holds a 320x240 scene without padding: levels 3-6 need multiples of 64, not 128.
+    assert list(model.input_size) == [192, 256, 3] and (model.min_level, model.max_level) == (3, 6)
+    assert model.backbone.resnet.model_id == 18 and params.trainer.optimizer_config.optimizer.type == "adam"
     assert model.backbone.resnet.depth_multiplier == 0.5 and model.head.num_filters == 64
     assert model.decoder.type == "fpn" and model.decoder.fpn.num_filters == 64
     assert params.task.init_checkpoint is None and params.task.annotation_file is None

@@ -21,7 +21,7 @@ def test_defaults_are_the_seed_flags():
 def test_local_preset_fills_defaults_and_given_values_win():
     s = Settings.create("local", **REQUIRED, max_steps=300, train_batch_size=None)
     assert s.preset == "local" and s.max_steps == 300
-    assert s.train_batch_size == 8 and s.image_hw == (256, 256) and s.resnet_depth == 18
+    assert s.train_batch_size == 8 and s.image_hw == (192, 256) and s.resnet_depth == 18
     assert s.fpn_type == "fpn" and s.init_checkpoint == "none" and s.mixed_precision() == "float32"
     assert s.num_eval_images == -1
 

@@ -42,7 +42,7 @@ def test_a_value_equal_to_a_seed_default_is_kept_under_another_preset():
     # Left at its seed default, batch 16 used to be taken for "unset" and replaced by the local 8.
     got = settings("local", train_batch_size=16, image_size="960,1280", fpn_type="nasfpn", resnet_depth=50)
     assert (got.train_batch_size, got.image_size, got.fpn_type, got.resnet_depth) == (16, "960,1280", "nasfpn", 50)
-    assert got.max_steps == 500  # still unset: the preset's
+    assert got.max_steps == PRESETS["local"]["max_steps"]  # still unset: the preset's
 
 
 def test_zero_warmup_is_a_value_not_unset():
