@@ -17,7 +17,9 @@ Methods (wall and CPU per image; CPU = user + sys, children included):
      no image/key/sha256); c+ the same with --image-sha256
   d  the whole Beam pipeline on DirectRunner in a child process: the default (auto) mode, then each
      local mode. Its fixed start-up (interpreter, Beam import, plan, pipeline start and finalize) is
-     the run of ``--startup-images`` images; per image = (run(N) - run(n)) / (N - n).
+     the run of ``--startup-images`` images; per image = (run(N) - run(n)) / (N - n). Each run
+     follows a raw copy in a child process, and its ratios are to that copy: the kernel's cost of
+     filling a tmpfs or the page cache swings two- to threefold from minute to minute here.
 Then the peak RSS of the default pipeline (parent, and the largest child) at each ``--memory`` size,
 Pillow's lazy header read against components.convert.images.image_info, the DirectRunner modes at
 each ``--modes-at`` size, and the Dataflow cost per million images from the measured CPU time.
@@ -32,6 +34,7 @@ import os
 import pickle
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -215,6 +218,17 @@ print(json.dumps({"import_s": imported, "pipeline_s": time.monotonic() - t}))
 """
 
 
+_COPY = """
+import json, sys
+paths = open(sys.argv[1]).read().split("\\n")
+with open(sys.argv[2], "wb") as dst:
+    for p in paths:
+        with open(p, "rb") as f:
+            dst.write(f.read())
+print(json.dumps({"images": len(paths)}))
+"""
+
+
 def mode_flags(mode: str) -> list[str]:
     """Convert-CLI flags for a DirectRunner mode ("auto" = the default)."""
     if mode == "auto":
@@ -245,9 +259,11 @@ def convert(root: str, out: str, mode: str) -> tuple[dict, Cost]:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def auto_mode(images: int) -> str:
-    """The mode beam_args picks for ``images`` on this machine."""
-    args = beam_args(Settings(source="/bench"), image_files=images)
+def auto_mode(root: str) -> str:
+    """The mode beam_args picks on this machine for the images under ``root``, by their bytes."""
+    image_bytes = sum(os.path.getsize(os.path.join(folder, name)) for folder, _, names in os.walk(root)
+                      for name in names if name.endswith(".png"))
+    args = beam_args(Settings(source=root), image_bytes=image_bytes)
     return next(a.split("=", 1)[1] for a in args if a.startswith("--direct_running_mode="))
 
 
@@ -322,8 +338,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="rounds of a and c; the best of each counts")
     ap.add_argument("--seed-sample", type=int, default=300, help="images method b is timed on (it is slow)")
     ap.add_argument("--skip-seed", action="store_true", help="skip method b")
-    ap.add_argument("--beam-repeats", type=int, default=2, help="runs of each Beam mode (and its start-up run); "
-                    "the best counts")
+    ap.add_argument("--beam-repeats", type=int, default=3, help="runs of each Beam mode, each next to a raw copy "
+                    "(the medians count), and of its start-up run (the best counts)")
     ap.add_argument("--modes-only", action="store_true", help="only the --modes-at table")
     ap.add_argument("--startup-images", type=int, default=20, help="size of the start-up run of each Beam mode")
     ap.add_argument("--memory", default="1000,4000", help="image counts for the peak-memory check ('' = skip)")
@@ -371,7 +387,7 @@ def main() -> None:
             mem_root = os.path.join(tmp, f"mem{size}")
             build(mem_root, size, len(drawn), drawn)
             r, c = convert(mem_root, tempfile.mkdtemp(prefix="convert-bench-mem-", dir=mem_out), "auto")
-            print(f"  {size:>6} images ({auto_mode(size)}): parent {r['parent_rss_kb'] / 1024:6.0f} MiB, "
+            print(f"  {size:>6} images ({auto_mode(mem_root)}): parent {r['parent_rss_kb'] / 1024:6.0f} MiB, "
                   f"largest child {r['child_rss_kb'] / 1024:6.0f} MiB; {c.wall:.1f} s wall, {c.cpu:.1f} s CPU")
             shutil.rmtree(mem_root)
 
@@ -423,38 +439,66 @@ def run_table(args: argparse.Namespace, target: str, out_dir: str, root: str, sm
         sample = paths[:min(args.seed_sample, n)]
         per["b"] = timed(seed_method, sample, os.path.join(out_dir, "b.tfrecord")).per(len(sample))
         os.remove(os.path.join(out_dir, "b.tfrecord"))
+    # Each Beam run is paired with a raw copy in a child process just before it: writes into a tmpfs or
+    # the page cache cost the kernel two to three times more in one minute than in the next, so a ratio
+    # is only fair between neighbours. Per mode: the median over the pairs.
+    listing = os.path.join(out_dir, "..", f"paths-{os.getpid()}.txt")
+    with open(listing, "w") as f:
+        f.write("\n".join(paths))
+    bare = child("print('{}')", [])[1]
     startups: dict[str, Cost] = {}
+    paired: dict[str, list[tuple[Cost, Cost]]] = {}
+    k = args.startup_images
     for mode in ("auto", *MODES):
-        sc = c = Cost(math.inf, math.inf)
+        sc = Cost(math.inf, math.inf)
         for _ in range(args.beam_repeats):
             s = convert(small, os.path.join(out_dir, "small-out"), mode)[1]
-            r = convert(root, os.path.join(out_dir, "out"), mode)[1]
-            sc, c = Cost(min(sc.wall, s.wall), min(sc.cpu, s.cpu)), Cost(min(c.wall, r.wall), min(c.cpu, r.cpu))
+            sc = Cost(min(sc.wall, s.wall), min(sc.cpu, s.cpu))
         startups[mode] = sc
-        k = args.startup_images
-        per[f"d {mode}"] = Cost((c.wall - sc.wall) / (n - k), (c.cpu - sc.cpu) / (n - k))
+        for _ in range(args.beam_repeats):
+            copy_out = os.path.join(out_dir, "copy.bin")
+            copied = child(_COPY, [listing, copy_out])[1]
+            os.remove(copy_out)
+            r = convert(root, os.path.join(out_dir, "out"), mode)[1]
+            paired.setdefault(mode, []).append((Cost((copied.wall - bare.wall) / n, (copied.cpu - bare.cpu) / n),
+                                                Cost((r.wall - sc.wall) / (n - k), (r.cpu - sc.cpu) / (n - k))))
+    os.remove(listing)
+    ratios: dict[str, Cost] = {}
+    for mode, pairs in paired.items():
+        per[f"d {mode}"] = Cost(statistics.median(b.wall for _, b in pairs), statistics.median(b.cpu for _, b in pairs))
+        per[f"a next to {mode}"] = Cost(statistics.median(a.wall for a, _ in pairs),
+                                        statistics.median(a.cpu for a, _ in pairs))
+        ratios[mode] = Cost(statistics.median(b.wall / a.wall for a, b in pairs),
+                            statistics.median(b.cpu / a.cpu for a, b in pairs))
     rows = [("a raw-copy floor", "a"),
             (f"b seed method (timed on {min(args.seed_sample, n)})", "b"),
             ("c our encoder (default: no image hash)", "c"),
-            ("c+ our encoder with --image-sha256", "c+"),
-            (f"d Beam default (auto: {auto_mode(n)})", "d auto"),
-            *((f"d Beam {m}, {1 if m == 'in_memory' else cores} worker(s)", f"d {m}") for m in MODES)]
+            ("c+ our encoder with --image-sha256", "c+")]
     floor = per["a"]
     where = "tmpfs /dev/shm" if target == "shm" else f"disk ({out_dir.rsplit('/', 1)[0]})"
-    print(f"\noutputs on {where}; per image, start-up excluded; best of {args.repeats} for a, c, c+, "
-          f"of {args.beam_repeats} for d:")
+    print(f"\noutputs on {where}; per image, start-up excluded; a, b, c, c+ in this process, best of "
+          f"{args.repeats} rounds taking turns:")
     print(f"  {'method':<46} {'wall ms':>8} {'CPU ms':>7} {'img/s':>7} {'wall/a':>7} {'CPU/a':>6}")
     for name, key in rows:
         if key in per:
             p = per[key]
             print(f"  {name:<46} {p.wall * 1000:8.2f} {p.cpu * 1000:7.2f} {1 / p.wall:7.0f} "
                   f"{p.wall / floor.wall:7.2f} {p.cpu / floor.cpu:6.2f}")
-    print("  Beam start-up (the run of %d images): %s" % (args.startup_images, ", ".join(
+    print(f"Beam on DirectRunner, each run next to a raw copy in a child process (medians of {args.beam_repeats} "
+          "pairs; wall/a and CPU/a against the copy next to it):")
+    print(f"  {'mode':<46} {'wall ms':>8} {'CPU ms':>7} {'img/s':>7} {'wall/a':>7} {'CPU/a':>6} {'a wall/CPU ms':>14}")
+    names = {"auto": f"d default (auto: {auto_mode(root)})",
+             **{m: f"d {m}, {1 if m == 'in_memory' else cores} worker(s)" for m in MODES}}
+    for mode, name in names.items():
+        p, a, r = per[f"d {mode}"], per[f"a next to {mode}"], ratios[mode]
+        print(f"  {name:<46} {p.wall * 1000:8.2f} {p.cpu * 1000:7.2f} {1 / p.wall:7.0f} {r.wall:7.2f} {r.cpu:6.2f} "
+              f"{a.wall * 1000:7.2f}/{a.cpu * 1000:.2f}")
+    print("  Beam start-up (the run of %d images, best of %d): %s" % (k, args.beam_repeats, ", ".join(
         f"{m} {c.wall:.1f} s wall / {c.cpu:.1f} s CPU" for m, c in startups.items())))
-    d = per["d auto"]
-    print(f"  ratios at {n} images: Beam default wall/a {d.wall / floor.wall:.2f} (goal <= 1.5), CPU/a "
-          f"{d.cpu / floor.cpu:.2f} (goal <= 2); encoder c wall/a {per['c'].wall / floor.wall:.2f}, CPU/a "
-          f"{per['c'].cpu / floor.cpu:.2f}" + (f"; b/c wall {per['b'].wall / per['c'].wall:.0f}x" if "b" in per else ""))
+    d = ratios["auto"]
+    print(f"  ratios at {n} images: Beam default wall/a {d.wall:.2f} (goal <= 1.5), CPU/a {d.cpu:.2f} (goal <= 2); "
+          f"encoder c wall/a {per['c'].wall / floor.wall:.2f}, CPU/a {per['c'].cpu / floor.cpu:.2f}"
+          + (f"; b/c wall {per['b'].wall / per['c'].wall:.0f}x" if "b" in per else ""))
     return per
 
 
@@ -469,7 +513,7 @@ def modes_table(sizes: list[int], tmp: str, drawn: list, out_root: str, cores: i
         for mode in MODES:
             _, c = convert(mode_root, tempfile.mkdtemp(prefix="convert-bench-modes-", dir=out_root), mode)
             cells.append(f"{c.wall:6.1f} s, {c.cpu:6.1f} s CPU")
-        print(f"  {size:>6} " + " ".join(f"{c:>24}" for c in cells) + f"   {auto_mode(size)}")
+        print(f"  {size:>6} " + " ".join(f"{c:>24}" for c in cells) + f"   {auto_mode(mode_root)}")
         shutil.rmtree(mode_root)
 
 

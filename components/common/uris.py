@@ -153,18 +153,32 @@ def exists(uri: str) -> bool:
 
 def iter_files(root: str) -> Iterator[str]:
     """Every file below ``root``, as a ``/``-separated path relative to it, in sorted order."""
+    for rel, _ in iter_sized_files(root, sizes=False):
+        yield rel
+
+
+def iter_sized_files(root: str, sizes: bool = True) -> Iterator[tuple[str, int]]:
+    """(path relative to ``root``, bytes) of every file below it, in sorted order; a GCS listing
+    carries the sizes, a local one costs a ``stat`` per file (0 for a link that leads nowhere).
+    With ``sizes=False`` every size is 0 and nothing is stat-ed."""
     if is_gcs(root):
         bucket, prefix = split_gcs(root)
         prefix = prefix.rstrip("/") + "/" if prefix else ""
-        names = [b.name[len(prefix):] for b in gcs_client().list_blobs(bucket, prefix=prefix)]
-        yield from sorted(n for n in names if n and not n.endswith("/"))
+        listed = [(b.name[len(prefix):], b.size or 0) for b in gcs_client().list_blobs(bucket, prefix=prefix)]
+        yield from sorted((n, size if sizes else 0) for n, size in listed if n and not n.endswith("/"))
         return
     found = []
     for folder, dirs, files in os.walk(root):
         dirs.sort()
         rel = os.path.relpath(folder, root)
         for name in files:
-            found.append(name if rel == "." else f"{rel.replace(os.sep, '/')}/{name}")
+            size = 0
+            if sizes:
+                try:
+                    size = os.stat(os.path.join(folder, name)).st_size
+                except OSError:
+                    pass
+            found.append((name if rel == "." else f"{rel.replace(os.sep, '/')}/{name}", size))
     yield from sorted(found)
 
 

@@ -10,14 +10,16 @@ from components.convert.discover import FORMATS
 
 RUNNERS = ("DirectRunner", "DataflowRunner")
 DIRECT_MODES = ("auto", "in_memory", "multi_threading", "multi_processing")
-# DirectRunner "auto" (beam_args): in-process below AUTO_THREADS_FROM image files; from there one thread
-# per core; one process per core only from AUTO_PROCESSES_FROM files on AUTO_PROCESSES_CORES cores or more.
-# Measured on 2 shared cores (benchmarks/convert_bench.py --modes-at, README): in-process wins at 200
-# images, threads match it from 1,000 (no more CPU; 13.9 s against 27.1 s at 2,000); processes start
-# 8-15 s later and cost 10-60 % more CPU at every size up to 4,000. Past 2 cores, a model of those
-# figures (threads stop at about 2 cores, processes keep scaling) puts the crossover near 5,000 on 8.
-AUTO_THREADS_FROM = 1000
-AUTO_PROCESSES_FROM = 5000
+# DirectRunner "auto" (beam_args) by the bytes of the images, which is what reading, checking and
+# writing them costs: in-process below AUTO_THREADS_FROM_BYTES; from there one thread per core; one
+# process per core only from AUTO_PROCESSES_FROM_BYTES on AUTO_PROCESSES_CORES cores or more.
+# Measured on 2 cores with 2.8 MB PNGs (benchmarks/convert_bench.py --modes-at, README): in-process and
+# threads tie at 200 images (560 MB; threads start 0.1-0.5 s later), threads win from 500 (3.1 s
+# against 3.7 s) and take 9.3 s against 13.8 s at 2,000; processes start 2.5-3 s later and cost
+# 30-100 % more CPU at every size up to 2,000. Past 2 cores, a model of those figures (threads stop at
+# about 2 cores, processes keep scaling) puts the processes' crossover near 5,000 such images on 8.
+AUTO_THREADS_FROM_BYTES = 512 << 20
+AUTO_PROCESSES_FROM_BYTES = 14 << 30
 AUTO_PROCESSES_CORES = 8
 _JOB_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _LABEL = re.compile(r"^[a-z][-_a-z0-9]{0,62}$")
@@ -151,25 +153,25 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def auto_mode(image_files: int, cores: int) -> str:
-    """The DirectRunner mode "auto" stands for (the rule is at AUTO_THREADS_FROM).
+def auto_mode(image_bytes: int, cores: int) -> str:
+    """The DirectRunner mode "auto" stands for (the rule is at AUTO_THREADS_FROM_BYTES).
 
     Threads share one interpreter, but reading, writing and checksumming release the GIL, so they
-    use about two cores with no start-up of their own; processes scale past that but pay for
-    spawning SDK workers and for moving every element between processes.
+    use about two cores for a start-up of a fraction of a second; processes scale past that but pay
+    for spawning SDK workers and for moving every element between processes.
     """
-    if cores < 2 or image_files < AUTO_THREADS_FROM:
+    if cores < 2 or image_bytes < AUTO_THREADS_FROM_BYTES:
         return "in_memory"
-    if cores >= AUTO_PROCESSES_CORES and image_files >= AUTO_PROCESSES_FROM:
+    if cores >= AUTO_PROCESSES_CORES and image_bytes >= AUTO_PROCESSES_FROM_BYTES:
         return "multi_processing"
     return "multi_threading"
 
 
-def beam_args(settings: Settings, image_files: int = 0, cores: int | None = None) -> list[str]:
+def beam_args(settings: Settings, image_bytes: int = 0, cores: int | None = None) -> list[str]:
     """Beam command-line options for the settings; ``extra_beam_args`` come last and win.
 
-    ``image_files`` (a count from the source listing) and ``cores`` (default: the cores this process
-    may use) resolve the ``auto`` DirectRunner mode (see ``auto_mode``).
+    ``image_bytes`` (the images' bytes in the source listing) and ``cores`` (default: the cores this
+    process may use) resolve the ``auto`` DirectRunner mode (see ``auto_mode``).
     """
     args = [f"--runner={settings.runner}"]
     if settings.runner == "DirectRunner":
@@ -178,7 +180,7 @@ def beam_args(settings: Settings, image_files: int = 0, cores: int | None = None
         if mode == "auto":
             # With an SDK worker environment of its own (--environment_type) the work leaves this
             # process anyway, and any other mode would replace that environment.
-            mode = "in_memory" if external else auto_mode(image_files, cores or available_cores())
+            mode = "in_memory" if external else auto_mode(image_bytes, cores or available_cores())
             workers = 1 if mode == "in_memory" else workers
         args += [f"--direct_num_workers={workers}", f"--direct_running_mode={mode}"]
     else:

@@ -138,7 +138,7 @@ def _built(settings: Settings, extra_args: tuple[str, ...] = ()) -> tuple[beam.P
         logger.warning("Lost annotation file %s (%s, %s images): %s", problem.path, problem.reason,
                        "unknown" if problem.images is None else problem.images, problem.detail)
     temp_dir = uris.join(output, f".tmp-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}")
-    options = PipelineOptions(beam_args(settings, plan.image_files) + list(extra_args))
+    options = PipelineOptions(beam_args(settings, plan.image_bytes) + list(extra_args))
     pipeline = beam.Pipeline(runner=_runner(settings, options), options=options)
     build(pipeline, plan, settings, temp_dir)
     return pipeline, temp_dir

@@ -40,6 +40,7 @@ class Plan:
     superseded_attempts: tuple[str, ...]
     warnings: tuple[str, ...]
     image_files: int = 0  # PNG/JPEG files in the listing: a size hint, not the example count
+    image_bytes: int = 0  # their bytes: what reading, checking and writing them costs (options.auto_mode)
 
 
 # A reader that meets a value of a type it did not expect loses that file, not the run.
@@ -71,7 +72,8 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
     name, so that real photos and synthetic data share ids; other classes are dropped and counted.
     ``sensors`` limits Perception and SOLO datasets to those sensor ids.
     """
-    files = list(uris.iter_files(source))
+    sized = dict(uris.iter_sized_files(source))
+    files = list(sized)
     if not files and not uris.exists(source):
         raise NoDatasetError(f"source {source} does not exist")
     # Earlier results (the default SOURCE/output, or OUT) must never be read back as input.
@@ -124,9 +126,9 @@ def make_plan(source: str, output: str | None = None, fmt: str = "auto",
         logger.warning("%s", w)
     units = tuple((i, f) for i, p in enumerate(plans) for f in p.ref.annotation_files)
     formats = sorted({p.ref.format for p in plans})
-    image_files = sum(f.lower().endswith((".png", ".jpg", ".jpeg")) for f in files)
+    images = [f for f in files if f.lower().endswith(_IMAGE_EXTENSIONS)]
     return Plan(source, "+".join(formats), tuple(plans), labels, units, tuple(problems),
-                found.superseded_attempts, tuple(warnings), image_files)
+                found.superseded_attempts, tuple(warnings), len(images), sum(sized[f] for f in images))
 
 
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")

@@ -26,6 +26,7 @@ def test_round_trip_list_rename_delete(kind, tmp_path, request):
     with uris.open_write(uris.join(root, "stream.bin")) as f:
         f.writelines([b"ab", b"cd"])
     assert list(uris.iter_files(root)) == ["a/b.txt", "c d/é.bin", "stream.bin"]
+    assert list(uris.iter_sized_files(root)) == [("a/b.txt", 5), ("c d/é.bin", 2), ("stream.bin", 4)]
     assert uris.read_text(uris.join(root, "a/b.txt")) == "hello"
     assert uris.read_bytes(uris.join(root, "stream.bin")) == b"abcd"
     uris.rename(uris.join(root, "a/b.txt"), uris.join(root, "moved/b.txt"))

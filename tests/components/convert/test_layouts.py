@@ -80,6 +80,10 @@ def test_coco_as_published_reads_instances_once_with_images_beside_annotations(t
     assert first.stated_size == (64, 48) and first.group is None and first.sensor is None
     assert frames["coco/train2017/000000000285.jpg"].boxes == ()  # a negative
     assert all(os.path.isfile(tmp_path / key) for key in frames)
+    # What the DirectRunner mode is chosen by: every image in the listing, counted and weighed.
+    images = [p for p in tmp_path.rglob("*") if p.suffix in (".jpg", ".png")]
+    assert (plan.image_files, plan.image_bytes) == (len(images), sum(p.stat().st_size for p in images))
+    assert plan.image_bytes > 0
 
 
 def test_keypoints_are_read_where_no_instances_lie_beside_them(tmp_path):

@@ -12,8 +12,11 @@ def dataflow(**kw):
     return Settings(**base)
 
 
-def direct(images: int, cores: int, **kw) -> list[str]:
-    return beam_args(Settings(source="/data", **kw), image_files=images, cores=cores)[1:]
+MB = 1 << 20
+
+
+def direct(megabytes: float, cores: int, **kw) -> list[str]:
+    return beam_args(Settings(source="/data", **kw), image_bytes=int(megabytes * MB), cores=cores)[1:]
 
 
 IN_PROCESS = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
@@ -21,25 +24,26 @@ THREADS = ["--direct_num_workers=0", "--direct_running_mode=multi_threading"]
 PROCESSES = ["--direct_num_workers=0", "--direct_running_mode=multi_processing"]
 
 
-@pytest.mark.parametrize("images, cores, expected", [
-    (999, 2, IN_PROCESS), (1000, 2, THREADS), (100_000, 2, THREADS),  # 2 cores: never processes
-    (100_000, 1, IN_PROCESS),                                          # one core: nothing to share
-    (4999, 16, THREADS), (5000, 16, PROCESSES), (5000, 7, THREADS), (5000, 8, PROCESSES),
-    (999, 64, IN_PROCESS),
+@pytest.mark.parametrize("megabytes, cores, expected", [
+    # 2 cores: threads from 512 MB (about 180 of the benchmark's 2.8 MB PNGs), never processes.
+    (511.9, 2, IN_PROCESS), (512, 2, THREADS), (300_000, 2, THREADS),
+    (300_000, 1, IN_PROCESS),  # one core: nothing to share
+    (14 * 1024 - 1, 16, THREADS), (14 * 1024, 16, PROCESSES), (14 * 1024, 7, THREADS), (14 * 1024, 8, PROCESSES),
+    (100, 64, IN_PROCESS),     # 2,000 small images (50 KB): in-process whatever the cores
 ])
-def test_auto_mode_follows_images_and_cores(images, cores, expected):
-    assert direct(images, cores) == expected
+def test_auto_mode_follows_the_images_bytes_and_cores(megabytes, cores, expected):
+    assert direct(megabytes, cores) == expected
 
 
 def test_auto_mode_keeps_a_given_worker_count_and_an_external_environment():
-    assert direct(2000, 4, direct_num_workers=3) == ["--direct_num_workers=3", "--direct_running_mode=multi_threading"]
-    external = direct(10_000, 16, extra_beam_args=("--environment_type=EXTERNAL", "--environment_config=h:1"))
+    assert direct(5000, 4, direct_num_workers=3) == ["--direct_num_workers=3", "--direct_running_mode=multi_threading"]
+    external = direct(30_000, 16, extra_beam_args=("--environment_type=EXTERNAL", "--environment_config=h:1"))
     assert external[:2] == IN_PROCESS
 
 
 def test_auto_mode_counts_the_cores_this_process_may_use(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    assert beam_args(Settings(source="/data"), image_files=10_000)[1:] == IN_PROCESS
+    assert beam_args(Settings(source="/data"), image_bytes=30_000 * MB)[1:] == IN_PROCESS
 
 
 def test_forced_modes_pass_through():
