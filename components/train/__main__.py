@@ -1,6 +1,11 @@
 r"""Train RetinaNet on convert output, here or on Vertex AI.
 
-Locally (CPU, or the GPUs this machine has)::
+Locally (CPU, or the GPUs this machine has), on a conversion's output folder OUT::
+
+    python -m components.train --local --preset local --data OUT --model-dir ./model
+
+``--data OUT`` stands for the generation ``OUT/manifest.json`` names (``OUT/gen-<run>``): its
+``train/*.tfrecord``, ``eval/*.tfrecord`` and ``label_map.pbtxt``. Records from elsewhere::
 
     python -m components.train --local --preset local --train-data 'GEN/train/*.tfrecord' \
         --eval-data 'GEN/eval/*.tfrecord' --label-map GEN/label_map.pbtxt --model-dir ./model
@@ -12,8 +17,6 @@ On Vertex AI (a CustomJob running the train image)::
         --eval-data 'gs://B/out/gen-RUN/eval/*.tfrecord' --label-map gs://B/out/label_map.pbtxt \
         --model-dir gs://B/runs/r1
 
-GEN is the generation of a conversion OUT that ``OUT/manifest.json`` names (``OUT/gen-<run>``):
-``python -c "from components.common import manifest; print(manifest.generation_uri('OUT'))"``.
 Pre-flight failures exit with status 2 before any training, naming the flag to fix.
 """
 from __future__ import annotations
@@ -30,13 +33,36 @@ from components.train.job_spec import Vertex
 from components.train.settings import SettingsError, add_arguments, from_namespace
 
 logger = logging.getLogger("components.train")
+DATA_FLAGS = ("train_data", "eval_data", "label_map")
+
+
+def fill_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """``--data OUT`` -> the three data flags (those given win); without it all three are required."""
+    if args.data:
+        from components.common import manifest, uris
+
+        try:
+            generation = manifest.generation_uri(args.data)
+        except (FileNotFoundError, manifest.ManifestError) as err:
+            parser.error(f"--data {args.data}: {err}; expected the --output folder of a conversion")
+        found = {"train_data": uris.join(generation, "train", "*.tfrecord"),
+                 "eval_data": uris.join(generation, "eval", "*.tfrecord"),
+                 "label_map": uris.join(generation, "label_map.pbtxt")}
+        for name, value in found.items():
+            if getattr(args, name) is None:
+                setattr(args, name, value)
+    missing = [f"--{n.replace('_', '-')}" for n in DATA_FLAGS if getattr(args, n) is None]
+    if missing:
+        parser.error(f"the following arguments are required: {', '.join(missing)} (or --data OUT)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m components.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--local", action="store_true", help="train on this machine instead of Vertex AI")
-    add_arguments(parser)
+    parser.add_argument("--data", metavar="OUT", help="a conversion's output folder (local or gs://): fills in "
+                        "--train-data, --eval-data and --label-map from the generation its manifest.json names")
+    add_arguments(parser, optional=DATA_FLAGS)
     vertex = parser.add_argument_group("Vertex AI (without --local)")
     for f in dataclasses.fields(Vertex):
         if f.name == "labels":
@@ -55,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from components.common.logs import configure
     from components.train import launcher
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    fill_data(args, parser)
     configure()
     try:
         settings = from_namespace(args)

@@ -42,3 +42,20 @@ def test_bad_values_and_missing_vertex_settings_exit_2(records, tmp_path):
     assert proc.returncode == 2 and "--project" in proc.stderr
     proc = cli(*data_flags(records, "gs://b/m"), "--num-eval-images", "8", "--project", "p", "--region", "r")
     assert proc.returncode == 2 and "local paths" in proc.stderr
+
+
+def test_data_out_stands_for_the_published_generations_records(converted, tmp_path):
+    # Pre-flight reads the label map (4 classes with the background) through --data alone.
+    proc = cli("--local", "--data", converted, "--model-dir", str(tmp_path / "m"), "--num-classes", "63",
+               "--num-eval-images", "8")
+    assert proc.returncode == 2 and "--num-classes" in proc.stderr and "63" in proc.stderr
+    assert "label map" in proc.stderr or "label_map" in proc.stderr
+
+
+def test_without_data_the_three_data_flags_are_required(tmp_path):
+    proc = cli("--local", "--model-dir", str(tmp_path / "m"))
+    assert proc.returncode == 2
+    assert "--train-data, --eval-data, --label-map (or --data OUT)" in proc.stderr
+    (tmp_path / "not_out").mkdir()
+    proc = cli("--local", "--data", str(tmp_path / "not_out"), "--model-dir", str(tmp_path / "m"))
+    assert proc.returncode == 2 and "--data" in proc.stderr and "output folder of a conversion" in proc.stderr
