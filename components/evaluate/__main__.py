@@ -1,12 +1,10 @@
-"""Command line: evaluate a detector, or preview a set of TFRecords.
+"""Command line: evaluate a detector (``preview``, the dataset preview, is ``python -m components.preview``).
 
     python -m components.evaluate --model EXPORT --eval-data OUT \\
         --label-map OUT/label_map.pbtxt --output DIR [--min-map 0.5]
-    python -m components.evaluate preview --data OUT [--label-map FILE] \\
-        [--stats OUT/stats.json] --output preview.html
 
 OUT, the convert step's output folder, stands for the shards its ``manifest.json`` publishes (the
-eval split for evaluate, both splits for preview); globs, folders and files of shards are read as given.
+eval split); globs, folders and files of shards are read as given.
 Paths may be local or gs://. Exit status: 0 done (and the gate passed), 1 the model is below
 ``--min-map``, 2 a usage or input error.
 """
@@ -29,7 +27,7 @@ def evaluate_parser() -> argparse.ArgumentParser:
         prog="python -m components.evaluate",
         description="Run an exported detector on eval TFRecords and score it with COCO metrics "
                     "(pycocotools); write metrics.json and report.html. "
-                    "`python -m components.evaluate preview --help` previews a set of records instead.")
+                    "`python -m components.preview --help` previews a set of records instead.")
     p.add_argument("--model", required=True, help="export folder of the train step (saved_model.pb in it "
                                                   "or in saved_model/)")
     p.add_argument("--eval-data", required=True, nargs="+", metavar="GLOB",
@@ -52,22 +50,6 @@ def evaluate_parser() -> argparse.ArgumentParser:
                         "report (default 6)")
     p.add_argument("--score-threshold", type=float, default=0.3, help="least score of a drawn prediction")
     p.add_argument("--max-examples", type=int, default=0, help="evaluate only the first N records (0: all)")
-    return p
-
-
-def preview_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m components.evaluate preview",
-        description="Preview detection TFRecords as one HTML page: sample images with boxes, class "
-                    "histogram, image and box sizes, problems found, and the converter's skip reasons.")
-    p.add_argument("--data", required=True, nargs="+", metavar="GLOB",
-                   help="TFRecord glob(s), folder(s) or file(s) (quote globs), or the convert output folder "
-                        "(its manifest.json names the shards)")
-    p.add_argument("--label-map", help="label_map.pbtxt or label_map.csv (names classes, checks class/text)")
-    p.add_argument("--stats", help="stats.json of the convert step (counts, skip reasons)")
-    p.add_argument("--output", required=True, help="the HTML file to write")
-    p.add_argument("--max-records", type=int, default=2000, help="read at most N records (default 2000; 0: all)")
-    p.add_argument("--num-images", type=int, default=24, help="images in the sample grid (default 24)")
     return p
 
 
@@ -96,24 +78,15 @@ def _evaluate(argv: list[str]) -> int:
     return 0 if result.gate.passed else 1
 
 
-def _preview(argv: list[str]) -> int:
-    args = preview_parser().parse_args(argv)
-    from components.preview.preview import write_preview
-
-    summary = write_preview(args.data, args.output, args.label_map, args.stats,
-                            max_records=args.max_records, num_images=args.num_images)
-    problems = sum(summary.problems.values())
-    print(f"{summary.records} records previewed, {problems} problem(s) found; report: {args.output}")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     configure()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's start-up notes, not ours
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] == "preview":
-            return _preview(argv[1:])
+            from components.preview.cli import run
+
+            return run(argv[1:], prog="python -m components.evaluate preview")
         return _evaluate(argv)
     except (ValueError, FileNotFoundError) as err:
         logger.error("%s", err)

@@ -1,6 +1,6 @@
 """Dataset preview: what the trainer will see in a set of TFRecords, as one self-contained HTML page.
 
-Local:  ``python -m components.evaluate preview --data OUT --label-map OUT/label_map.pbtxt
+Local:  ``python -m components.preview --data OUT --label-map OUT/label_map.pbtxt
           --stats OUT/stats.json --output preview.html`` (OUT: the convert step's output folder; its
           ``manifest.json`` names the shards read)
 Cloud:  the convert component writes it as its ``preview`` output; the ``preview`` KFP component

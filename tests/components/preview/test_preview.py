@@ -194,3 +194,26 @@ def test_images_that_do_not_decode_are_named_not_raised(tmp_path):
     text = out.read_text()
     for name in ("bomb.png", "garbage.png"):
         assert f"{name} (record" in text and "r.tfrecord" in text
+
+
+def test_the_preview_command_runs_without_tensorflow(tmp_path):
+    # python -m components.preview is what the convert (and Dataflow worker) image can run: no TensorFlow there.
+    import os
+    import subprocess
+    import sys
+
+    root = dataset(tmp_path)
+    out = tmp_path / "preview.html"
+    code = ("import sys; sys.modules['tensorflow'] = None; import runpy; "
+            "runpy.run_module('components.preview', run_name='__main__')")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    proc = subprocess.run([sys.executable, "-c", code, "--data", str(root / "train"), str(root / "eval"),
+                           "--label-map", str(root / "label_map.pbtxt"),
+                           "--stats", str(root / "stats.json"), "--output", str(out)],
+                          capture_output=True, text=True, cwd=repo, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert f"6 records previewed, 0 problem(s) found; report: {out}" in proc.stdout
+    assert len(Page(out.read_text()).data_images("image/jpeg")) == 6
+    proc = subprocess.run([sys.executable, "-m", "components.preview", "--data", str(tmp_path / "none*.tfrecord"),
+                           "--output", str(tmp_path / "p.html")], capture_output=True, text=True, cwd=repo, timeout=120)
+    assert proc.returncode == 2 and "no TFRecord files match" in proc.stderr
