@@ -6,7 +6,7 @@ writes ``gcp_resources`` so cancelling the pipeline cancels the job, and waits f
 Parameters keep the seed's names. The training flags default to "unset" (0, or -1 for
 ``warmup_learning_rate``/``warmup_steps`` where 0 is a value, or "" for strings): an unset parameter
 takes the preset's value (``seed``: batch 16, 960,1280, nasfpn, 75000 steps, ...; ``local``: ResNet-18 at
-half width, 256x256, batch 8, 500 steps), and any value given, even one equal to a preset's, is used.
+half width, 192x256, batch 8, Adam, 400 steps), and any value given, even one equal to a preset's, is used.
 
 Inputs (the convert step's outputs):
     train_data, eval_data: folders of ``*.tfrecord`` shards.
