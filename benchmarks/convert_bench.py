@@ -48,6 +48,7 @@ from PIL import Image, ImageDraw
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from components.convert.options import Settings, beam_args  # noqa: E402
+from components.convert.plan import make_plan  # noqa: E402
 
 # Dataflow batch list prices, us-central1, from https://cloud.google.com/dataflow/pricing
 # ("Dataflow compute resources", batch workers; Persistent Disk; Dataflow Shuffle data processed).
@@ -260,10 +261,8 @@ def convert(root: str, out: str, mode: str) -> tuple[dict, Cost]:
 
 
 def auto_mode(root: str) -> str:
-    """The mode beam_args picks on this machine for the images under ``root``, by their bytes."""
-    image_bytes = sum(os.path.getsize(os.path.join(folder, name)) for folder, _, names in os.walk(root)
-                      for name in names if name.endswith(".png"))
-    args = beam_args(Settings(source=root), image_bytes=image_bytes)
+    """The mode the converter picks on this machine for the dataset under ``root`` (by its plan's image bytes)."""
+    args = beam_args(Settings(source=root), image_bytes=make_plan(root).image_bytes)
     return next(a.split("=", 1)[1] for a in args if a.startswith("--direct_running_mode="))
 
 

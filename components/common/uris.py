@@ -160,12 +160,12 @@ def iter_files(root: str) -> Iterator[str]:
 def iter_sized_files(root: str, sizes: bool = True) -> Iterator[tuple[str, int]]:
     """(path relative to ``root``, bytes) of every file below it, in sorted order; a GCS listing
     carries the sizes, a local one costs a ``stat`` per file (0 for a link that leads nowhere).
-    With ``sizes=False`` every size is 0 and nothing is stat-ed."""
+    With ``sizes=False`` a local listing skips the ``stat`` and gives 0 for every size."""
     if is_gcs(root):
         bucket, prefix = split_gcs(root)
         prefix = prefix.rstrip("/") + "/" if prefix else ""
         listed = [(b.name[len(prefix):], b.size or 0) for b in gcs_client().list_blobs(bucket, prefix=prefix)]
-        yield from sorted((n, size if sizes else 0) for n, size in listed if n and not n.endswith("/"))
+        yield from sorted((n, size) for n, size in listed if n and not n.endswith("/"))
         return
     found = []
     for folder, dirs, files in os.walk(root):
